@@ -1,0 +1,8 @@
+"""Analysis for the participation platform, in plain Python.
+
+This package takes plain data (texts, dataclasses, CSV files) and returns plain
+data. It never imports Flask, SQLAlchemy or the `beteiligung` application, so it
+runs the same from the command line, a scheduled job, a notebook or a test.
+"""
+
+__version__ = "0.1.0"

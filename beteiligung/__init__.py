@@ -1,0 +1,102 @@
+"""Klima-Beteiligung: participation platform for municipal climate action plans."""
+from flask import Flask
+from flask_wtf.csrf import generate_csrf
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import PROJECT_ROOT, Config
+
+__version__ = "0.1.0"
+
+
+def create_app(config=None):
+    """Build the application. `config` is a Config instance (default: from the environment)."""
+    config = config or Config()
+    app = Flask(
+        __name__,
+        instance_path=config.INSTANCE_PATH,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_object(config)
+    if app.config["PROXY_FIX"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX"], x_proto=app.config["PROXY_FIX"],
+                                x_host=app.config["PROXY_FIX"])
+
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_request_hooks(app)
+    _register_template_helpers(app)
+
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _init_extensions(app):
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .model_registry import import_models
+
+    import_models()
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "de", timezone_selector=lambda: "Europe/Berlin")
+    limiter.init_app(app)
+
+    login_manager.init_app(app)
+    login_manager.session_protection = "basic"
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+
+    @login_manager.user_loader
+    def load_user(session_token):
+        from .auth.models import User
+
+        return db.session.scalar(
+            db.select(User).where(User.session_token == session_token, User.deleted_at.is_(None))
+        )
+
+
+def _register_blueprints(app):
+    from .account import bp as account_bp
+    from .admin import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth import bp as auth_bp
+    from .main import bp as main_bp
+
+    for blueprint in (main_bp, auth_bp, account_bp, admin_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_request_hooks(app):
+    from .access import enforce_access
+    from .errors import register_error_handlers
+    from .security import set_hsts, set_security_headers
+
+    app.before_request(enforce_access)
+    app.after_request(set_security_headers)
+    if app.config["SESSION_COOKIE_SECURE"]:
+        app.after_request(set_hsts)
+    register_error_handlers(app)
+
+
+def _register_template_helpers(app):
+    from flask_babel import format_date, format_datetime
+
+    from .access import may_open
+    from .roles import Role
+    from .navigation import navigation_items
+
+    app.jinja_env.globals.update(
+        navigation_items=navigation_items,
+        may_open=may_open,
+        csrf_token=generate_csrf,
+        Role=Role,
+        format_datetime=format_datetime,
+        format_date=format_date,
+        site_name=lambda: app.config["SITE_NAME"],
+        city_name=lambda: app.config["CITY_NAME"],
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True

@@ -1,0 +1,135 @@
+"""Configuration read from the environment, with defaults for a local installation."""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+INSTANCE_PATH = Path(os.environ.get("INSTANCE_PATH", PROJECT_ROOT / "instance"))
+
+
+def env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on", "ja"}
+
+
+def env_int(name, default):
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def load_secret_key(instance_path):
+    """Return SECRET_KEY from the environment, or one generated once into instance/.
+
+    The key file is created with mode 0600 and never lives in the repository.
+    """
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def normalise_database_url(url):
+    """Accept the common postgres:// spellings and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment; each can be overridden by a variable."""
+
+    def __init__(self):
+        self.INSTANCE_PATH = str(INSTANCE_PATH)
+        self.SECRET_KEY = load_secret_key(INSTANCE_PATH)
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'beteiligung.sqlite'}")
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+
+        # Sessions and cookies. Secure cookies are the default; `python run.py`,
+        # which serves plain HTTP on the loopback address, switches them off.
+        secure = env_bool("SESSION_COOKIE_SECURE", True)
+        self.SESSION_COOKIE_SECURE = secure
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_SECURE = secure
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SAMESITE = "Lax"
+        self.REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * env_int("REMEMBER_DAYS", 30)
+        self.PERMANENT_SESSION_LIFETIME = 60 * 60 * 12
+        self.WTF_CSRF_TIME_LIMIT = None  # bound to the session instead of a clock
+        self.WTF_CSRF_CHECK_DEFAULT = False  # checked in access.py, which knows bearer tokens
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 16 * 1024 * 1024)
+        self.PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https" if secure else "http")
+        self.SERVER_NAME = os.environ.get("SERVER_NAME") or None
+        self.PROXY_FIX = env_int("PROXY_FIX", 0)  # number of trusted reverse proxies
+
+        # Passwords: werkzeug's scrypt unless a test run asks for something faster.
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.PASSWORD_MIN_LENGTH = env_int("PASSWORD_MIN_LENGTH", 10)
+        self.PASSWORD_MIN_SCORE = env_int("PASSWORD_MIN_SCORE", 3)  # zxcvbn, 0..4
+        self.PASSWORD_RESET_MAX_AGE = env_int("PASSWORD_RESET_MAX_AGE", 60 * 60)
+        self.EMAIL_CHANGE_MAX_AGE = env_int("EMAIL_CHANGE_MAX_AGE", 60 * 60 * 24)
+
+        # Rate limits (Flask-Limiter); Redis when RATELIMIT_STORAGE_URI is set.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.RATELIMIT_ENABLED = env_bool("RATELIMIT_ENABLED", True)
+        self.LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+        self.REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per hour")
+        self.RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per 15 minutes")
+
+        # Mail. Without MAIL_SERVER every message stays in the outbox for admins to read.
+        self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+        self.MAIL_PORT = env_int("MAIL_PORT", 587)
+        self.MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+        self.MAIL_USE_TLS = env_bool("MAIL_USE_TLS", True)
+        self.MAIL_USE_SSL = env_bool("MAIL_USE_SSL", False)
+        self.MAIL_TIMEOUT = env_int("MAIL_TIMEOUT", 10)
+        self.MAIL_DEFAULT_SENDER = os.environ.get(
+            "MAIL_DEFAULT_SENDER", "Klima-Beteiligung <noreply@klima-beteiligung.example>"
+        )
+        self.MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 5)
+
+        # Background jobs: one scheduler per installation (see README).
+        self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", False)
+
+        # Process and presentation.
+        self.SITE_NAME = os.environ.get("SITE_NAME", "Klima-Aktionsplan Beteiligung")
+        self.CITY_NAME = os.environ.get("CITY_NAME", "Stadt Jena")
+        self.CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "klimaschutz@stadt.example")
+        self.BABEL_DEFAULT_LOCALE = "de"
+        self.BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
+        self.API_MAX_PER_PAGE = 100
+        self.API_DEFAULT_PER_PAGE = 20
+
+
+class TestingConfig(Config):
+    """Configuration for the test suite: a throw-away database, fast hashing."""
+
+    __test__ = False  # not a pytest test class
+
+    def __init__(self, database_url):
+        super().__init__()
+        self.TESTING = True
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(database_url)
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        self.PREFERRED_URL_SCHEME = "http"
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.SCHEDULER_ENABLED = False
+        self.MAIL_SERVER = ""
+        self.SERVER_NAME = None

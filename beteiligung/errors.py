@@ -1,0 +1,69 @@
+"""Error pages in German: HTML for the site, JSON for the API."""
+from flask import jsonify, render_template
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from .access import is_api_request
+
+
+def error_messages():
+    return {
+        400: _("Die Anfrage war ungültig."),
+        401: _("Bitte melden Sie sich an."),
+        403: _("Sie haben keine Berechtigung für diese Seite."),
+        404: _("Diese Seite gibt es nicht."),
+        405: _("Diese Aktion ist hier nicht möglich."),
+        409: _("Die Daten wurden inzwischen geändert. Bitte laden Sie die Seite neu."),
+        413: _("Die gesendeten Daten sind zu groß."),
+        422: _("Die Angaben sind unvollständig oder ungültig."),
+        429: _("Zu viele Anfragen in kurzer Zeit. Bitte warten Sie einen Moment und versuchen Sie es dann erneut."),
+        500: _("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später noch einmal."),
+    }
+
+
+def api_error(status, message=None, **extra):
+    body = {"message": message or error_messages().get(status, _("Fehler")), "status": status}
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _render(status, message):
+    if is_api_request():
+        return api_error(status, message)
+    return render_template("errors/error.html", status=status, message=message), status
+
+
+def handle_http_exception(error):
+    status = error.code or 500
+    message = error_messages().get(status)
+    if message is None:
+        message = error.description
+    return _render(status, message)
+
+
+def handle_csrf_error(error):
+    return _render(
+        400,
+        _("Das Formular ist abgelaufen oder unvollständig übertragen worden. "
+          "Bitte laden Sie die Seite neu und senden Sie es noch einmal."),
+    )
+
+
+def handle_unexpected_error(error):
+    from flask import current_app
+
+    from .extensions import db
+
+    db.session.rollback()
+    current_app.logger.exception("unhandled error")
+    return _render(500, error_messages()[500])
+
+
+def register_error_handlers(app):
+    app.register_error_handler(CSRFError, handle_csrf_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    if not app.testing:
+        app.register_error_handler(Exception, handle_unexpected_error)

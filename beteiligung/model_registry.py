@@ -1,0 +1,7 @@
+"""Imports every model module, so that SQLAlchemy and Alembic see all tables."""
+
+
+def import_models():
+    from .audit import models as audit_models  # noqa: F401
+    from .auth import models as auth_models  # noqa: F401
+    from .mail import models as mail_models  # noqa: F401

@@ -1,0 +1,43 @@
+"""Shared column types and mixins for the models of every area."""
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime
+from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored as UTC and always returned timezone-aware.
+
+    SQLite keeps no time zone; this type makes both databases behave alike.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC times")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc)
+
+
+class TimestampMixin:
+    created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the row was created
+    updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)  # last change
+
+
+def get_or_404(model, ident):
+    """Load one row by primary key or answer 404."""
+    return db.get_or_404(model, ident)

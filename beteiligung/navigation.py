@@ -1,0 +1,25 @@
+"""The main navigation. An entry appears once its area is installed and the visitor may open it."""
+from flask import current_app, request, url_for
+from flask_babel import lazy_gettext as _l
+
+from .access import may_open
+
+# (label, endpoint). Areas that are not installed yet simply do not appear.
+MAIN_NAVIGATION = [
+    (_l("Ideen"), "ideas.index"),
+    (_l("Maßnahmen"), "measures.index"),
+    (_l("Bilanz"), "balance.index"),
+    (_l("Termine"), "calendar.index"),
+    (_l("Arbeitskreis"), "working_group.index"),
+    (_l("Verwaltung"), "admin.index"),
+]
+
+
+def navigation_items():
+    items = []
+    for label, endpoint in MAIN_NAVIGATION:
+        if endpoint in current_app.view_functions and may_open(endpoint):
+            url = url_for(endpoint)
+            current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
+            items.append({"label": label, "url": url, "current": current})
+    return items

@@ -1,0 +1,194 @@
+"""Fixtures: the app on a real database (SQLite file, or PostgreSQL via TEST_DATABASE_URL),
+a clean database for every test, clients logged in per role, and factories."""
+import os
+import re
+from dataclasses import dataclass
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+
+import pytest  # noqa: E402
+from sqlalchemy import text  # noqa: E402
+
+from beteiligung import create_app  # noqa: E402
+from beteiligung.config import TestingConfig  # noqa: E402
+from beteiligung.extensions import db, limiter  # noqa: E402
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "")
+DEFAULT_PASSWORD = "Fahrradstraße-Saalbahnhof-42"
+ROLES = ["anonymous", "citizen", "member", "staff", "admin"]
+
+
+def is_postgres(url=None):
+    return (url or TEST_DATABASE_URL).startswith(("postgres", "postgresql"))
+
+
+def pytest_report_header(config):
+    return f"database: {'PostgreSQL ' + TEST_DATABASE_URL if TEST_DATABASE_URL else 'SQLite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    if TEST_DATABASE_URL:
+        return TEST_DATABASE_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+
+
+@pytest.fixture(scope="session")
+def app(database_url):
+    app = create_app(TestingConfig(database_url))
+    with app.app_context():
+        if is_postgres(database_url):
+            db.session.execute(text("DROP SCHEMA public CASCADE"))
+            db.session.execute(text("CREATE SCHEMA public"))
+            db.session.commit()
+        else:
+            db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    tables = [table.name for table in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _clean(app):
+    """Each test starts with empty tables and fresh rate-limit counters.
+
+    Tests hold no application context of their own, so every request gets a fresh
+    database session as in production; test code that reads the database opens
+    `app.app_context()` (or uses the `ctx` fixture).
+    """
+    with app.app_context():
+        limiter.reset()
+    yield
+    with app.app_context():
+        db.session.rollback()
+        _empty_tables()
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context for tests that call services or query directly."""
+    with app.app_context():
+        yield
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+# --- factories -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UserHandle:
+    """What a test needs to know about a user it created; re-query for the ORM object."""
+    id: int
+    email: str
+    password: str
+    role: str
+    display_name: str
+    session_token: str
+
+
+@pytest.fixture
+def make_user(app):
+    from beteiligung.auth.services import register_user
+
+    counter = {"n": 0}
+
+    def make(role="citizen", email=None, password=DEFAULT_PASSWORD, name=None):
+        counter["n"] += 1
+        email = email or f"person{counter['n']}-{role}@example.org"
+        with app.app_context():
+            user = register_user(email, name or f"Person {counter['n']}", password, role=role,
+                                 check_strength=False)
+            db.session.commit()
+            return UserHandle(user.id, user.email, password, user.role, user.display_name,
+                              user.session_token)
+
+    return make
+
+
+@pytest.fixture
+def users(make_user):
+    """One user per role, keyed by role name."""
+    return {role: make_user(role=role, name=f"{role.title()} Muster") for role in ROLES if role != "anonymous"}
+
+
+# --- request helpers --------------------------------------------------------------
+
+CSRF_META = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_token(client, path="/"):
+    """The CSRF token of the client's session, read from a page."""
+    response = client.get(path)
+    match = CSRF_META.search(response.get_data(as_text=True))
+    assert match, f"no csrf meta tag on {path}"
+    return match.group(1)
+
+
+def post_form(client, path, data=None, **kwargs):
+    """POST a form the way a browser does, with the session's CSRF token."""
+    data = dict(data or {})
+    data.setdefault("csrf_token", csrf_token(client))
+    return client.post(path, data=data, **kwargs)
+
+
+def login_as(client, user):
+    """Log a client in without the form (fast); `user=None` leaves it anonymous."""
+    if user is None:
+        return client
+    with client.session_transaction() as session:
+        session["_user_id"] = user.session_token
+        session["_fresh"] = True
+    return client
+
+
+@pytest.fixture
+def login(client):
+    """Log the default client in through the real login form."""
+
+    def do(email, password=DEFAULT_PASSWORD, remember=False, follow=False):
+        data = {"email": email, "password": password}
+        if remember:
+            data["remember"] = "y"
+        return post_form(client, "/anmelden", data, follow_redirects=follow)
+
+    return do
+
+
+@pytest.fixture
+def outbox(app):
+    """The messages in the outbox, oldest first (detached, read-only)."""
+    from beteiligung.mail.models import OutboxMessage
+
+    def read():
+        with app.app_context():
+            return db.session.scalars(db.select(OutboxMessage).order_by(OutboxMessage.id)).all()
+
+    return read
+
+
+@pytest.fixture
+def get_user(app):
+    """The current state of a user, read fresh from the database (detached)."""
+    from beteiligung.auth.models import User
+
+    def read(user_id):
+        with app.app_context():
+            return db.session.get(User, user_id)
+
+    return read

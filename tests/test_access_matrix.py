@@ -1,0 +1,108 @@
+"""Every registered route, for every role and anonymous, answers as its access rule says.
+
+A new route without `@allow(...)` fails here (and is refused at run time), so no
+route can be added without a permission decision.
+"""
+import os
+
+import pytest
+
+from beteiligung import create_app
+from beteiligung.roles import ADMIN, EVERYONE, SIGNED_IN, STAFF, WORKING_GROUP
+from beteiligung.config import TestingConfig
+
+from .conftest import ROLES, csrf_token, login_as
+
+IGNORED_METHODS = {"HEAD", "OPTIONS"}
+
+
+def _routes():
+    app = create_app(TestingConfig(os.environ.get("TEST_DATABASE_URL") or "sqlite://"))
+    routes = []
+    for rule in app.url_map.iter_rules():
+        for method in sorted(rule.methods - IGNORED_METHODS):
+            routes.append((rule.endpoint, rule.rule, method))
+    return sorted(routes)
+
+
+ROUTES = _routes()
+
+
+def test_every_route_has_an_access_rule(app):
+    from beteiligung.access import audience_of
+
+    with app.test_request_context():
+        missing = sorted({endpoint for endpoint, _rule, _method in ROUTES if audience_of(endpoint) is None})
+    assert missing == [], f"routes without @allow(...): {missing}"
+
+
+def test_audiences_are_the_known_ones(app):
+    from beteiligung.access import audience_of
+
+    known = {EVERYONE, SIGNED_IN, WORKING_GROUP, STAFF, ADMIN}
+    with app.test_request_context():
+        unknown = sorted({e for e, _r, _m in ROUTES if audience_of(e) not in known})
+    assert unknown == []
+
+
+@pytest.fixture
+def objects(app, users):
+    """Real objects for the URL parameters of the routes."""
+    from beteiligung.auth.models import User
+    from beteiligung.auth.services import create_api_token
+    from beteiligung.extensions import db
+    from beteiligung.mail.services import queue_mail
+
+    with app.test_request_context():
+        admin = db.session.get(User, users["admin"].id)
+        token, _secret = create_api_token(admin, "Matrix")
+        message = queue_mail("x@example.org", "Betreff", "mail/email_change_notice.txt", name="X")
+        db.session.commit()
+        return {
+            "user_id": users["citizen"].id,
+            "token_id": token.id,
+            "message_id": message.id,
+            "token": "ungueltiger-link",
+            "filename": "css/site.css",
+        }
+
+
+def _url(rule, objects):
+    import re
+
+    def value(match):
+        name = match.group(1).split(":")[-1]
+        assert name in objects, f"add a sample value for <{name}> to the objects fixture"
+        return str(objects[name])
+
+    return re.sub(r"<([^>]+)>", value, rule)
+
+
+@pytest.mark.parametrize("endpoint, rule, method", ROUTES, ids=[f"{m} {r}" for _e, r, m in ROUTES])
+def test_route_answers_by_role(app, users, objects, endpoint, rule, method):
+    from beteiligung.access import audience_of
+
+    with app.test_request_context():
+        audience = audience_of(endpoint)
+    url = _url(rule, objects)
+    is_api = rule.startswith("/api/")
+    for role in ROLES:
+        client = login_as(app.test_client(), users.get(role))
+        if method == "GET":
+            response = client.get(url)
+        else:
+            response = client.open(url, method=method, data={"csrf_token": csrf_token(client)})
+        status = response.status_code
+        location = response.headers.get("Location", "")
+        where = f"{method} {url} as {role}: {status}"
+        assert status < 500, where
+        if role in audience:
+            assert status not in (401, 403), where
+            assert "/anmelden?next=" not in location, where
+        elif role == "anonymous":
+            if is_api:
+                assert status == 401 and response.is_json, where
+            else:
+                assert status == 302 and "/anmelden?next=" in location, where
+        else:
+            assert status == 403, where
