@@ -57,7 +57,7 @@ def index():
 @allow(ADMIN)
 def users():
     form = UserFilterForm(request.args)
-    query = select(User).where(User.deleted_at.is_(None)).order_by(User.created_at.desc(), User.id.desc())
+    query = select(User).where(User.deleted_at.is_(None)).order_by(User.id.desc())  # newest first
     if form.validate():
         if form.q.data:
             pattern = _like(form.q.data)
