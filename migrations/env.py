@@ -4,6 +4,9 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+import sqlalchemy as sa
+
+VERSION_TABLE = 'alembic_version'
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -100,6 +103,10 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            # At base the database holds nothing of ours, not even Alembic's
+            # bookkeeping: `flask db downgrade base` leaves an empty database.
+            if not context.get_context().get_current_heads():
+                connection.execute(sa.text(f'DROP TABLE IF EXISTS {VERSION_TABLE}'))
 
 
 if context.is_offline_mode():

@@ -1,4 +1,5 @@
-from flask import jsonify, url_for
+from flask import jsonify, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -48,9 +49,6 @@ def me():
           paginated=True, parameters=[{"name": "role", "in": "query", "required": False,
                                        "schema": {"type": "string", "enum": [r.value for r in Role]}}])
 def users():
-    from flask import request
-    from flask_babel import gettext as _
-
     query = select(User).where(User.deleted_at.is_(None)).order_by(User.id)
     role = request.args.get("role")
     if role:
