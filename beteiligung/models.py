@@ -36,8 +36,3 @@ class UTCDateTime(TypeDecorator):
 class TimestampMixin:
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the row was created
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)  # last change
-
-
-def get_or_404(model, ident):
-    """Load one row by primary key or answer 404."""
-    return db.get_or_404(model, ident)

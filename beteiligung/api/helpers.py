@@ -1,5 +1,5 @@
 """Conventions shared by every API resource: pagination and validation errors."""
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_babel import gettext as _
 
 from ..errors import api_error
@@ -49,11 +49,3 @@ def paginate(query, serialise):
         "page": page,
         "per_page": per_page,
     }
-
-
-def json_body():
-    """The request's JSON object, or a 400 with a German message."""
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        abort(api_error(400, _("Der Anfragetext muss ein JSON-Objekt sein.")))
-    return data

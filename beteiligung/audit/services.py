@@ -29,12 +29,6 @@ def record(action, obj=None, *, actor=None, object_type=None, object_id=None,
     return entry
 
 
-def changes(before, after):
-    """Split two dicts into (old, new) holding only the keys whose values differ."""
-    keys = [key for key in after if before.get(key) != after.get(key)]
-    return {key: before.get(key) for key in keys}, {key: after[key] for key in keys}
-
-
 def entries_for(object_type, object_id):
     """The audit entries of one object, newest first."""
     return db.session.scalars(
