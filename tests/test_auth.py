@@ -212,3 +212,12 @@ def test_post_without_csrf_token_is_refused(client, make_user):
                                               "csrf_token": "gefälscht"})
     assert response.status_code == 400
     assert csrf_token(client)
+
+
+def test_expired_reset_link_asks_for_a_new_one(app, client, make_user, outbox, monkeypatch):
+    make_user(email="anna@example.org")
+    post_form(client, "/passwort-vergessen", {"email": "anna@example.org"})
+    link = _link(outbox()[0], "/passwort-zuruecksetzen")
+    monkeypatch.setitem(app.config, "PASSWORD_RESET_MAX_AGE", -1)
+    response = client.get(link, follow_redirects=True)
+    assert "Der Link ist abgelaufen" in response.get_data(as_text=True)

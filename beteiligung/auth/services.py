@@ -167,21 +167,33 @@ def request_password_reset(email):
     return token
 
 
-def user_for_reset_token(token):
-    """The user a valid, unused reset link belongs to. Raises InvalidToken."""
+def _load_link(salt, token, max_age_key, field, expired, invalid):
+    """The user and payload of a signed single-use link. Raises InvalidToken.
+
+    The link carries a fingerprint of `field` (password hash or e-mail), so it
+    stops working once that field has changed, i.e. after its first use.
+    """
     try:
-        data = _serializer("password-reset").loads(
-            token, max_age=current_app.config["PASSWORD_RESET_MAX_AGE"]
-        )
+        data = _serializer(salt).loads(token, max_age=current_app.config[max_age_key])
     except SignatureExpired:
-        raise InvalidToken(_("Der Link ist abgelaufen. Bitte fordern Sie einen neuen an."))
+        raise InvalidToken(expired)
     except BadSignature:
-        raise InvalidToken(_("Der Link ist ungültig oder wurde bereits verwendet."))
+        raise InvalidToken(invalid)
     user = db.session.get(User, data.get("uid"))
     if user is None or not user.is_active or not hmac.compare_digest(
-        data.get("fp", ""), _fingerprint(user.password_hash)
+        data.get("fp", ""), _fingerprint(getattr(user, field))
     ):
-        raise InvalidToken(_("Der Link ist ungültig oder wurde bereits verwendet."))
+        raise InvalidToken(invalid)
+    return user, data
+
+
+def user_for_reset_token(token):
+    """The user a valid, unused reset link belongs to. Raises InvalidToken."""
+    user, _data = _load_link(
+        "password-reset", token, "PASSWORD_RESET_MAX_AGE", "password_hash",
+        expired=_("Der Link ist abgelaufen. Bitte fordern Sie einen neuen an."),
+        invalid=_("Der Link ist ungültig oder wurde bereits verwendet."),
+    )
     return user
 
 
@@ -216,19 +228,11 @@ def request_email_change(user, new_email):
 
 def confirm_email_change(token):
     """Apply a confirmed e-mail change; returns the user. Raises InvalidToken or EmailTaken."""
-    try:
-        data = _serializer("email-change").loads(
-            token, max_age=current_app.config["EMAIL_CHANGE_MAX_AGE"]
-        )
-    except SignatureExpired:
-        raise InvalidToken(_("Der Bestätigungslink ist abgelaufen. Bitte ändern Sie die Adresse erneut."))
-    except BadSignature:
-        raise InvalidToken(_("Der Bestätigungslink ist ungültig oder wurde bereits verwendet."))
-    user = db.session.get(User, data.get("uid"))
-    if user is None or not user.is_active or not hmac.compare_digest(
-        data.get("fp", ""), _fingerprint(user.email)
-    ):
-        raise InvalidToken(_("Der Bestätigungslink ist ungültig oder wurde bereits verwendet."))
+    user, data = _load_link(
+        "email-change", token, "EMAIL_CHANGE_MAX_AGE", "email",
+        expired=_("Der Bestätigungslink ist abgelaufen. Bitte ändern Sie die Adresse erneut."),
+        invalid=_("Der Bestätigungslink ist ungültig oder wurde bereits verwendet."),
+    )
     if find_user_by_email(data["new"]) is not None:
         raise EmailTaken(_("Diese E-Mail-Adresse wird inzwischen von einem anderen Konto verwendet."))
     user.email = data["new"]
