@@ -19,6 +19,14 @@
       toggle.addEventListener("click", function () {
         collapse(nav.getAttribute("data-collapsed") !== "true");
       });
+      // Escape closes the open mobile menu and returns focus to the toggle.
+      document.addEventListener("keydown", function (e) {
+        if (e.key !== "Escape" || !narrow.matches || nav.getAttribute("data-collapsed") === "true") { return; }
+        if (nav.contains(document.activeElement) || document.activeElement === toggle) {
+          collapse(true);
+          toggle.focus();
+        }
+      });
     }
 
     // Move focus to the error summary so screen readers announce it.
