@@ -192,3 +192,29 @@ def get_user(app):
             return db.session.get(User, user_id)
 
     return read
+
+
+@pytest.fixture
+def count_queries(app):
+    """Count the SQL statements a block runs: `with count_queries() as counter: ...; counter.n`."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    @contextmanager
+    def counting():
+        counter = type("Counter", (), {"n": 0, "statements": []})()
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            counter.n += 1
+            counter.statements.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+        event.listen(engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", before)
+
+    return counting

@@ -74,3 +74,36 @@ def test_navigation_shows_staff_area_only_to_staff(client, users):
     assert ">Verwaltung<" not in client.get("/").get_data(as_text=True)
     login_as(client, users["staff"])
     assert ">Verwaltung<" in client.get("/").get_data(as_text=True)
+
+
+def _audit_entries(app, users, count):
+    from beteiligung.audit.services import record
+    from beteiligung.auth.models import User
+
+    with app.app_context():
+        actors = [db.session.get(User, users[role].id) for role in ("admin", "staff")]
+        for n in range(count):
+            record("user.role_changed", object_type="user", object_id=n, actor=actors[n % 2],
+                   old={"role": "citizen"}, new={"role": "member"}, reason=f"Grund {n}")
+        db.session.commit()
+
+
+def test_list_pages_run_a_bounded_number_of_queries(app, client, users, make_user, count_queries):
+    login_as(client, users["admin"])
+    pages = ["/verwaltung/", "/verwaltung/benutzer", "/verwaltung/protokoll", "/verwaltung/postausgang"]
+
+    def counts():
+        result = {}
+        for page in pages:
+            with count_queries() as counter:
+                assert client.get(page).status_code == 200
+            result[page] = counter.n
+        return result
+
+    _audit_entries(app, users, 3)
+    small = counts()
+    for _ in range(60):
+        make_user()
+    _audit_entries(app, users, 120)
+    assert counts() == small
+    assert 0 < min(small.values()) and max(small.values()) <= 6, small
