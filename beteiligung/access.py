@@ -8,7 +8,7 @@ view never has to remember them.
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, g, redirect, request, url_for
-from flask_login import current_user, logout_user
+from flask_login import current_user
 
 from .roles import ANONYMOUS, EVERYONE
 from .extensions import csrf
@@ -84,9 +84,6 @@ def enforce_access():
             return response
     elif request.method not in SAFE_METHODS:
         csrf.protect()
-
-    if current_user.is_authenticated and not current_user.is_active:
-        logout_user()
 
     audience = audience_of(endpoint)
     if audience is None:

@@ -1,10 +1,11 @@
 """Error pages in German: HTML for the site, JSON for the API."""
-from flask import jsonify, render_template
+from flask import current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .access import is_api_request
+from .extensions import db
 
 
 def error_messages():
@@ -53,10 +54,6 @@ def handle_csrf_error(error):
 
 
 def handle_unexpected_error(error):
-    from flask import current_app
-
-    from .extensions import db
-
     db.session.rollback()
     current_app.logger.exception("unhandled error")
     return _render(500, error_messages()[500])
