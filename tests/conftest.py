@@ -3,6 +3,7 @@ a clean database for every test, clients logged in per role, and factories."""
 import os
 import re
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
@@ -203,7 +204,7 @@ def count_queries(app):
 
     @contextmanager
     def counting():
-        counter = type("Counter", (), {"n": 0, "statements": []})()
+        counter = SimpleNamespace(n=0, statements=[])
 
         def before(conn, cursor, statement, parameters, context, executemany):
             counter.n += 1

@@ -1,5 +1,7 @@
 """The outbox: delivery, retries with back-off, and failure after the last attempt."""
 import smtplib
+import socketserver
+import threading
 from datetime import timedelta
 
 from beteiligung.extensions import db
@@ -76,7 +78,7 @@ def test_scheduler_job_delivers_when_smtp_is_configured(app, monkeypatch):
     assert len(sent) == 2 and {m.status for m in _messages(app)} == {"sent"}
 
 
-class _SmtpHandler(__import__("socketserver").StreamRequestHandler):
+class _SmtpHandler(socketserver.StreamRequestHandler):
     """Just enough SMTP to accept one message per connection (no TLS, no auth)."""
 
     def handle(self):
@@ -109,9 +111,6 @@ class _SmtpHandler(__import__("socketserver").StreamRequestHandler):
 
 
 def test_real_smtp_delivery(app, monkeypatch):
-    import socketserver
-    import threading
-
     server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _SmtpHandler)
     server.received = []
     threading.Thread(target=server.serve_forever, daemon=True).start()
