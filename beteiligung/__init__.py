@@ -34,10 +34,11 @@ def create_app(config=None):
 
 
 def _init_extensions(app):
-    from .extensions import babel, csrf, db, limiter, login_manager, migrate
+    from .extensions import babel, csrf, db, install_sqlite_pragmas, limiter, login_manager, migrate
     from .model_registry import import_models
 
     import_models()
+    install_sqlite_pragmas()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
@@ -63,9 +64,12 @@ def _register_blueprints(app):
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .ideas import bp as ideas_bp
+    from .ideas.staff_routes import bp as idea_staff_bp
     from .main import bp as main_bp
+    from .notifications import bp as notifications_bp
 
-    for blueprint in (main_bp, auth_bp, account_bp, admin_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

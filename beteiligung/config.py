@@ -113,6 +113,17 @@ class Config:
         self.BABEL_DEFAULT_LOCALE = "de"
         self.BABEL_DEFAULT_TIMEZONE = "Europe/Berlin"
         self.API_MAX_PER_PAGE = 100
+
+        # Ideas: moderation, rate limits, map.
+        self.REPORTS_TO_HIDE = env_int("REPORTS_TO_HIDE", 3)  # 0 switches automatic hiding off
+        self.IDEA_RATE_LIMIT = os.environ.get("IDEA_RATE_LIMIT", "10 per hour")
+        self.COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "30 per hour")
+        self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+        # A tile server enables the map; without one the district alone locates an idea.
+        self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. https://tiles.example.org/{z}/{x}/{y}.png
+        self.MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")
+        self.MAP_CENTER = os.environ.get("MAP_CENTER", "50.9271,11.5892")  # latitude,longitude
+        self.MAP_ZOOM = env_int("MAP_ZOOM", 13)
         self.API_DEFAULT_PER_PAGE = 20
 
 
@@ -133,3 +144,4 @@ class TestingConfig(Config):
         self.SCHEDULER_ENABLED = False
         self.MAIL_SERVER = ""
         self.SERVER_NAME = None
+        self.SIMILAR_REBUILD_SECONDS = 0

@@ -23,3 +23,26 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def _configure_sqlite_connection(dbapi_connection, _record):
+    """SQLite: enforce foreign keys, let readers and a writer work side by side (WAL),
+    and wait for a lock instead of failing at once."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.execute("PRAGMA busy_timeout = 10000")
+    if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+        cursor.execute("PRAGMA journal_mode = WAL")
+    cursor.close()
+
+
+def install_sqlite_pragmas():
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    if not event.contains(Engine, "connect", _configure_sqlite_connection):
+        event.listen(Engine, "connect", _configure_sqlite_connection)

@@ -5,3 +5,5 @@ def import_models():
     from .audit import models as audit_models  # noqa: F401
     from .auth import models as auth_models  # noqa: F401
     from .mail import models as mail_models  # noqa: F401
+    from .ideas import models as idea_models  # noqa: F401
+    from .notifications import models as notification_models  # noqa: F401

@@ -94,7 +94,20 @@ def run_migrations_online():
 
     connectable = get_engine()
 
+    def include_object(obj, name, type_, reflected, compare_to):
+        # The full-text search structures live only in the database (see ideas/search.py).
+        from beteiligung.ideas.search import is_search_object
+
+        return not is_search_object(name)
+
+    conf_args.setdefault("include_object", include_object)
+
     with connectable.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch migrations copy and drop tables; with foreign keys enforced that
+            # would cascade into the rows that refer to them.
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),

@@ -219,3 +219,75 @@ def count_queries(app):
             event.remove(engine, "before_cursor_execute", before)
 
     return counting
+
+
+# --- ideas -------------------------------------------------------------------------
+
+DISTRICTS = ["Jena-Zentrum", "Lobeda-Ost", "Winzerla", "Wenigenjena"]
+
+
+@pytest.fixture
+def idea_setup(app):
+    """Fields of action, a few districts, and open collection and support phases."""
+    from datetime import timedelta
+
+    from beteiligung.ideas import services
+    from beteiligung.ideas.models import District, Phase
+    from beteiligung.models import utcnow
+
+    with app.app_context():
+        services.ensure_default_sectors()
+        for position, name in enumerate(DISTRICTS, start=1):
+            db.session.add(District(code=slug(name), name=name, position=position))
+        now = utcnow()
+        for kind in (Phase.COLLECTION, Phase.SUPPORT):
+            db.session.add(Phase(kind=kind, starts_at=now - timedelta(days=10), ends_at=now + timedelta(days=10)))
+        db.session.commit()
+    return SimpleNamespace(districts=[slug(name) for name in DISTRICTS])
+
+
+def slug(name):
+    from beteiligung.ideas.demo import slugify
+
+    return slugify(name)
+
+
+@pytest.fixture
+def set_phase(app):
+    """Move a phase: set_phase("support", open=False) closes it (ended yesterday)."""
+    from datetime import timedelta
+
+    from beteiligung.ideas.models import Phase
+    from beteiligung.models import utcnow
+
+    def move(kind, open=True):
+        with app.app_context():
+            phase = db.session.scalar(db.select(Phase).where(Phase.kind == kind))
+            now = utcnow()
+            if open:
+                phase.starts_at, phase.ends_at = now - timedelta(days=1), now + timedelta(days=1)
+            else:
+                phase.starts_at, phase.ends_at = now - timedelta(days=20), now - timedelta(days=1)
+            db.session.commit()
+
+    return move
+
+
+@pytest.fixture
+def make_idea(app, idea_setup, make_user):
+    """Create an idea through the service; returns its id."""
+    from beteiligung.auth.models import User
+    from beteiligung.ideas import services
+
+    def make(title="Radweg an der Saale durchgehend ausbauen", text="Zwischen Burgau und Zwätzen fehlen Stücke.",
+             author=None, sector="mobilitaet", district="jena-zentrum", **kwargs):
+        author = author or make_user()
+        with app.test_request_context():
+            idea = services.create_idea(
+                db.session.get(User, author.id) if kwargs.get("source", "online") == "online" else None,
+                title, text, sector=services.find_sector(sector) if sector else None,
+                district=services.find_district(district), **kwargs)
+            db.session.commit()
+            return idea.id
+
+    return make

@@ -46,7 +46,7 @@ def test_audiences_are_the_known_ones(app):
 
 
 @pytest.fixture
-def objects(app, users):
+def objects(app, users, make_idea):
     """Real objects for the URL parameters of the routes."""
     from beteiligung.auth.models import User
     from beteiligung.auth.services import create_api_token
@@ -58,7 +58,16 @@ def objects(app, users):
         token, _secret = create_api_token(admin, "Matrix")
         message = queue_mail("x@example.org", "Betreff", "mail/email_change_notice.txt", name="X")
         db.session.commit()
+        idea_id = make_idea(author=users["citizen"])
+        from beteiligung.ideas.models import Comment
+
+        comment = Comment(idea_id=idea_id, author_id=users["member"].id, text="Ein Kommentar")
+        db.session.add(comment)
+        db.session.commit()
         return {
+            "idea_id": idea_id,
+            "comment_id": comment.id,
+            "fmt": "csv",
             "user_id": users["citizen"].id,
             "token_id": token.id,
             "message_id": message.id,

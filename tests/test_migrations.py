@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, make_url, text
 from beteiligung import create_app
 from beteiligung.config import TestingConfig, normalise_database_url
 from beteiligung.extensions import db
+from beteiligung.ideas.search import is_search_object
 
 from .conftest import is_postgres
 
@@ -17,7 +18,16 @@ MIGRATION_DB = "beteiligung_migration_test"
 
 
 def _tables(engine):
-    return set(inspect(engine).get_table_names())
+    """Our tables; the full-text search structures that live only in the database are left out."""
+    return {name for name in inspect(engine).get_table_names() if not is_search_object(name)}
+
+
+def _search_objects(engine):
+    inspector = inspect(engine)
+    names = set(inspector.get_table_names())
+    if "ideas" in names:
+        names |= {index["name"] for index in inspector.get_indexes("ideas")}
+    return {name for name in names if is_search_object(name)}
 
 
 def _check_round_trip(url):
@@ -29,10 +39,16 @@ def _check_round_trip(url):
         expected = {table.name for table in db.metadata.sorted_tables}
         assert _tables(engine) == expected | {"alembic_version"}
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(connection, opts={
+                "compare_type": True,
+                "include_object": lambda obj, name, *args: not is_search_object(name),
+            })
             assert compare_metadata(context, db.metadata) == [], "models and migrations differ"
+        expected_search = {"ix_ideas_fulltext"} if engine.dialect.name == "postgresql" else {"idea_search"}
+        assert expected_search <= _search_objects(engine), "the full-text search index is missing"
         downgrade(revision="base")
         assert _tables(engine) == set(), "downgrade to base must leave no tables"
+        assert _search_objects(engine) == set()
         upgrade()  # and up again, as after a rollback in production
         assert _tables(engine) == expected | {"alembic_version"}
         db.session.remove()

@@ -35,6 +35,8 @@ class User(UserMixin, TimestampMixin, db.Model):
     privacy_accepted_at = db.Column(UTCDateTime, nullable=True)  # consent to the privacy notice
     last_login_at = db.Column(UTCDateTime, nullable=True)  # last successful login
     deleted_at = db.Column(UTCDateTime, nullable=True, index=True)  # account deleted by its owner
+    blocked_at = db.Column(UTCDateTime, nullable=True)  # blocked by moderation: may read, not write
+    blocked_reason = db.Column(db.Text, nullable=True)  # shown to the blocked user
 
     api_tokens = db.relationship(
         "ApiToken", back_populates="user", cascade="all, delete-orphan", passive_deletes=True
@@ -46,6 +48,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_active(self):
         return self.deleted_at is None
+
+    @property
+    def is_blocked(self):
+        return self.blocked_at is not None
 
     @property
     def is_deleted(self):

@@ -1,0 +1,6 @@
+"""Ideas: collecting, supporting, discussing, moderating and answering citizen ideas."""
+from flask import Blueprint
+
+bp = Blueprint("ideas", __name__, url_prefix="/ideen")
+
+from . import routes  # noqa: E402,F401

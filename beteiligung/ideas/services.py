@@ -1,0 +1,542 @@
+"""What can happen to ideas: writing, supporting, commenting, reporting, moderating
+and answering. Views, the API, the importer and the demo all go through here, so the
+rules hold everywhere. Functions raise IdeaError with a German message and leave
+committing to the caller.
+"""
+from flask import current_app, url_for
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..audit.services import record
+from ..auth.models import User
+from ..extensions import db
+from ..models import utcnow
+from ..notifications.services import notify
+from .models import (COMMENT_MAX, TEXT_MAX, TITLE_MAX, Comment, District, Idea, Phase, Report, ReportReason,
+                     Sector, Source, Status, StatusChange, Support)
+
+DEFAULT_SECTORS = [
+    ("wohngebaeude", "Wohngebäude und Quartiere",
+     "Sanierung und Heizung von Wohnhäusern, Quartierskonzepte, Beratung von Eigentümern und Mietern.",
+     "Dämmung, Sanierung, Heizung, Wärmepumpe, Mieter, Vermieter, Wohnung, Quartier, Altbau, Plattenbau"),
+    ("unternehmen", "Unternehmen",
+     "Energieeffizienz und Klimaschutz in Industrie, Gewerbe, Handel und Dienstleistungen.",
+     "Unternehmen, Betrieb, Firma, Gewerbe, Handwerk, Industrie, Abwärme, Handel, Arbeitgeber"),
+    ("verwaltung", "Kommunale Verwaltung",
+     "Eigene Gebäude, Fuhrpark, Beschaffung und Organisation der Stadtverwaltung und ihrer Betriebe.",
+     "Stadtverwaltung, Rathaus, Schule, Fuhrpark, Beschaffung, Straßenbeleuchtung, Stadtrat, Kita"),
+    ("mobilitaet", "Mobilität",
+     "Rad- und Fußverkehr, Bus und Straßenbahn, Autoverkehr, Parken, Lieferverkehr, Elektromobilität.",
+     "Radweg, Fahrrad, Straßenbahn, Bus, ÖPNV, Parkplatz, Auto, Tempo, Gehweg, Ladesäule, Carsharing"),
+    ("energie", "Energieversorgung",
+     "Erzeugung und Verteilung von Strom und Wärme: Photovoltaik, Wind, Fernwärme, Speicher, Netze.",
+     "Photovoltaik, Solar, Windkraft, Fernwärme, Stadtwerke, Strom, Speicher, Netz, Biogas, Balkonkraftwerk"),
+    ("uebergreifend", "Übergreifend",
+     "Was in keines der Handlungsfelder passt: Bildung, Ernährung, Konsum, Grünflächen, Bewusstsein.",
+     "Bildung, Schule, Ernährung, Konsum, Bäume, Grünflächen, Kampagne, Müll, Reparatur, Bewusstsein"),
+]
+
+
+class IdeaError(Exception):
+    """A rule was broken; `message` is German and safe to show, `field` names the input."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+# --- reference data ------------------------------------------------------------------
+
+def ensure_default_sectors():
+    """Add the default fields of action that are missing (by code)."""
+    existing = set(db.session.scalars(select(Sector.code)))
+    for position, (code, name, description, seeds) in enumerate(DEFAULT_SECTORS, start=1):
+        if code not in existing:
+            db.session.add(Sector(code=code, name=name, description=description, seed_terms=seeds,
+                                  position=position))
+    db.session.flush()
+
+
+def active_sectors():
+    return db.session.scalars(select(Sector).where(Sector.active).order_by(Sector.position, Sector.name)).all()
+
+
+def active_districts():
+    return db.session.scalars(select(District).where(District.active)
+                              .order_by(District.position, District.name)).all()
+
+
+def _lookup(model, value):
+    """A sector or district by code or (case-insensitive) name; None if unknown."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    return db.session.scalar(
+        select(model).where((model.code == value.lower()) | (func.lower(model.name) == value.lower()))
+    )
+
+
+def find_sector(value):
+    return _lookup(Sector, value)
+
+
+def find_district(value):
+    return _lookup(District, value)
+
+
+# --- phases --------------------------------------------------------------------------
+
+def get_phase(kind):
+    return db.session.scalar(select(Phase).where(Phase.kind == kind))
+
+
+def phase_open(kind, now=None):
+    phase = get_phase(kind)
+    return phase is not None and phase.is_open(now)
+
+
+def comments_open(now=None):
+    """Discussion runs while ideas are collected or supported."""
+    return phase_open(Phase.COLLECTION, now) or phase_open(Phase.SUPPORT, now)
+
+
+def set_phase(kind, starts_at, ends_at, *, actor=None):
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise IdeaError(_("Das Ende muss nach dem Beginn liegen."), "ends_at")
+    phase = get_phase(kind) or Phase(kind=kind)
+    old = {"starts_at": _iso(phase.starts_at), "ends_at": _iso(phase.ends_at)}
+    if phase.starts_at != starts_at:
+        phase.start_notified_at = None
+    if phase.ends_at != ends_at:
+        phase.end_notified_at = None
+    phase.starts_at, phase.ends_at = starts_at, ends_at
+    db.session.add(phase)
+    record("phase.changed", phase, actor=actor, object_type="phase",
+           old=old, new={"starts_at": _iso(starts_at), "ends_at": _iso(ends_at)})
+    return phase
+
+
+def _iso(value):
+    return value.isoformat() if value is not None else None
+
+
+# --- writing ideas ---------------------------------------------------------------------
+
+def _ensure_may_write(user):
+    if user is None or not user.is_authenticated:
+        raise IdeaError(_("Bitte melden Sie sich an."))
+    if user.is_blocked:
+        raise IdeaError(_("Ihr Konto ist für Beiträge gesperrt. Grund: %(reason)s",
+                          reason=user.blocked_reason or _("nicht angegeben")))
+
+
+def _clean_text(value):
+    return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+def _check_fields(title, text):
+    if not title:
+        raise IdeaError(_("Bitte geben Sie einen Titel an."), "title")
+    if len(title) > TITLE_MAX:
+        raise IdeaError(_("Der Titel darf höchstens %(max)d Zeichen lang sein.", max=TITLE_MAX), "title")
+    if not text:
+        raise IdeaError(_("Bitte beschreiben Sie Ihre Idee."), "text")
+    if len(text) > TEXT_MAX:
+        raise IdeaError(_("Der Text darf höchstens %(max)d Zeichen lang sein.", max=TEXT_MAX), "text")
+
+
+def _check_point(latitude, longitude):
+    if (latitude is None) != (longitude is None):
+        raise IdeaError(_("Bitte geben Sie Breite und Länge an oder keines von beiden."), "latitude")
+    if latitude is not None and not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise IdeaError(_("Der Punkt auf der Karte liegt außerhalb des gültigen Bereichs."), "latitude")
+
+
+def create_idea(author, title, text, *, sector=None, district, latitude=None, longitude=None,
+                source=Source.ONLINE, entered_by=None, event_name=None, facilitator=None, dot_votes=0,
+                created_at=None, check_phase=True):
+    """Add an idea. Online ideas need an author and an open collection phase; analog
+    ideas are entered by staff (`entered_by`) with their event, facilitator and dots."""
+    source = Source(source)
+    title, text = _clean_text(title), _clean_text(text)
+    _check_fields(title, text)
+    _check_point(latitude, longitude)
+    if district is None:
+        raise IdeaError(_("Bitte wählen Sie einen Stadtteil."), "district")
+    if source is Source.ONLINE:
+        _ensure_may_write(author)
+        if check_phase and not phase_open(Phase.COLLECTION):
+            raise IdeaError(_("Die Ideensammlung ist derzeit geschlossen."))
+    if dot_votes is None or dot_votes < 0:
+        raise IdeaError(_("Die Zahl der Klebepunkte darf nicht negativ sein."), "dot_votes")
+    idea = Idea(
+        title=title, text=text, sector=sector, district=district, latitude=latitude, longitude=longitude,
+        author=author if source is Source.ONLINE else None, entered_by=entered_by, source=source.value,
+        event_name=(event_name or "").strip() or None, facilitator=(facilitator or "").strip() or None,
+        dot_votes=dot_votes, status=Status.SUBMITTED.value,
+    )
+    if created_at is not None:
+        idea.created_at = idea.updated_at = created_at
+    db.session.add(idea)
+    db.session.flush()
+    if entered_by is not None:
+        record("idea.entered", idea, actor=entered_by,
+               new={"source": source.value, "event_name": idea.event_name, "dot_votes": dot_votes})
+    return idea
+
+
+def edit_idea(idea, user, title, text, *, sector, district, latitude=None, longitude=None):
+    """The author edits the idea; allowed until staff start the review."""
+    _ensure_may_write(user)
+    if not idea.editable_by(user):
+        raise IdeaError(_("Diese Idee kann nicht mehr bearbeitet werden, weil die Verwaltung sie bereits prüft."))
+    title, text = _clean_text(title), _clean_text(text)
+    _check_fields(title, text)
+    _check_point(latitude, longitude)
+    if district is None:
+        raise IdeaError(_("Bitte wählen Sie einen Stadtteil."), "district")
+    idea.title, idea.text, idea.sector, idea.district = title, text, sector, district
+    idea.latitude, idea.longitude = latitude, longitude
+    idea.edited_at = utcnow()
+    return idea
+
+
+# --- supports ---------------------------------------------------------------------------
+
+def _insert_ignoring_duplicates(values):
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(Support).values(**values).on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
+    return db.session.execute(statement).rowcount
+
+
+def check_may_support(idea, user):
+    _ensure_may_write(user)
+    if idea.is_hidden:
+        raise IdeaError(_("Diese Idee ist ausgeblendet und kann nicht unterstützt werden."))
+    if idea.status == Status.MERGED.value:
+        raise IdeaError(_("Diese Idee wurde mit einer anderen zusammengeführt; bitte unterstützen Sie diese."))
+    if not phase_open(Phase.SUPPORT):
+        raise IdeaError(_("Die Unterstützungsphase ist derzeit geschlossen."))
+
+
+def add_support(idea, user):
+    """Support an idea once. Returns True if a support was added, False if it existed.
+
+    The unique constraint decides under concurrency: the insert is skipped on a
+    conflict, and the counter moves only with a row that was really inserted.
+    """
+    check_may_support(idea, user)
+    inserted = _insert_ignoring_duplicates({"idea_id": idea.id, "user_id": user.id, "created_at": utcnow()})
+    if inserted:
+        db.session.execute(update(Idea).where(Idea.id == idea.id)
+                           .values(support_count=Idea.support_count + 1)
+                           .execution_options(synchronize_session=False))
+    return bool(inserted)
+
+
+def remove_support(idea, user):
+    """Withdraw a support. Returns True if one was removed."""
+    _ensure_may_write(user)
+    if not phase_open(Phase.SUPPORT):
+        raise IdeaError(_("Die Unterstützungsphase ist derzeit geschlossen."))
+    removed = db.session.execute(
+        delete(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
+    ).rowcount
+    if removed:
+        db.session.execute(update(Idea).where(Idea.id == idea.id)
+                           .values(support_count=Idea.support_count - removed)
+                           .execution_options(synchronize_session=False))
+    return bool(removed)
+
+
+def supported_ids(user, idea_ids):
+    """The ids among `idea_ids` that `user` supports (one query)."""
+    if not getattr(user, "is_authenticated", False) or not idea_ids:
+        return set()
+    return set(db.session.scalars(
+        select(Support.idea_id).where(Support.user_id == user.id, Support.idea_id.in_(list(idea_ids)))
+    ))
+
+
+# --- comments -----------------------------------------------------------------------------
+
+def add_comment(idea, user, text, parent=None, *, official=False):
+    _ensure_may_write(user)
+    text = _clean_text(text)
+    if not text:
+        raise IdeaError(_("Bitte schreiben Sie einen Kommentar."), "text")
+    if len(text) > COMMENT_MAX:
+        raise IdeaError(_("Ein Kommentar darf höchstens %(max)d Zeichen lang sein.", max=COMMENT_MAX), "text")
+    if idea.is_hidden:
+        raise IdeaError(_("Diese Idee ist ausgeblendet und kann nicht kommentiert werden."))
+    is_staff = user.role in ("staff", "admin")
+    if not is_staff and not comments_open():
+        raise IdeaError(_("Die Diskussion ist derzeit geschlossen."))
+    if parent is not None:
+        if parent.idea_id != idea.id or parent.is_hidden:
+            raise IdeaError(_("Auf diesen Kommentar kann nicht geantwortet werden."), "parent_id")
+        if parent.parent_id is not None:
+            parent = parent.parent  # one level of replies: answer the thread
+    comment = Comment(idea=idea, author=user, text=text, parent=parent, is_official=official and is_staff)
+    db.session.add(comment)
+    db.session.flush()
+    db.session.execute(update(Idea).where(Idea.id == idea.id).values(comment_count=Idea.comment_count + 1)
+                       .execution_options(synchronize_session=False))
+    if idea.author is not None and idea.author_id != user.id:
+        notify(idea.author, "idea.commented",
+               _("%(name)s hat Ihre Idee „%(title)s“ kommentiert.", name=user.public_name, title=idea.title),
+               url_for("ideas.detail", idea_id=idea.id, _anchor=f"kommentar-{comment.id}"))
+    return comment
+
+
+# --- reports and moderation -----------------------------------------------------------------
+
+def _target_of(report_or_obj):
+    return "idea" if isinstance(report_or_obj, Idea) else "comment"
+
+
+def report(user, target, reason, note=None):
+    """Report an idea or a comment once; hides it automatically at the threshold."""
+    _ensure_may_write(user)
+    reason = ReportReason(reason)
+    note = (note or "").strip()[:500] or None
+    kind = _target_of(target)
+    if target.is_hidden:
+        raise IdeaError(_("Dieser Beitrag ist bereits ausgeblendet."))
+    values = {"idea_id": target.id} if kind == "idea" else {"comment_id": target.id}
+    exists = db.session.scalar(select(Report.id).where(
+        Report.reporter_id == user.id,
+        (Report.idea_id == target.id) if kind == "idea" else (Report.comment_id == target.id)))
+    if exists:
+        raise IdeaError(_("Sie haben diesen Beitrag bereits gemeldet."))
+    db.session.add(Report(reporter_id=user.id, reason=reason.value, note=note, **values))
+    model = type(target)
+    db.session.execute(update(model).where(model.id == target.id).values(report_count=model.report_count + 1)
+                       .execution_options(synchronize_session=False))
+    db.session.flush()
+    db.session.refresh(target)
+    threshold = current_app.config["REPORTS_TO_HIDE"]
+    if threshold and target.report_count >= threshold and not target.is_hidden:
+        hide(target, None, _("Automatisch ausgeblendet nach %(n)d Meldungen; die Moderation prüft den Beitrag.",
+                             n=target.report_count), resolve=False)
+    return target
+
+
+def _open_reports(target):
+    column = Report.idea_id if isinstance(target, Idea) else Report.comment_id
+    return select(Report).where(column == target.id, Report.resolved_at.is_(None))
+
+
+def _resolve_reports(target, actor, resolution):
+    for open_report in db.session.scalars(_open_reports(target)):
+        open_report.resolved_at = utcnow()
+        open_report.resolved_by_id = getattr(actor, "id", None)
+        open_report.resolution = resolution
+    target.report_count = 0
+
+
+def _author_of(target):
+    return target.author
+
+
+def _url_of(target):
+    if isinstance(target, Idea):
+        return url_for("ideas.detail", idea_id=target.id)
+    return url_for("ideas.detail", idea_id=target.idea_id, _anchor=f"kommentar-{target.id}")
+
+
+def hide(target, actor, reason, *, resolve=True):
+    """Hide an idea or comment with a reason the author sees; None as actor: automatic."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise IdeaError(_("Bitte geben Sie einen Grund an; die Autorin oder der Autor sieht ihn."), "reason")
+    if target.is_hidden:
+        raise IdeaError(_("Der Beitrag ist bereits ausgeblendet."))
+    target.hidden_at = utcnow()
+    target.hidden_reason = reason
+    if resolve:
+        _resolve_reports(target, actor, "hidden")
+    if isinstance(target, Comment):
+        db.session.execute(update(Idea).where(Idea.id == target.idea_id, Idea.comment_count > 0)
+                           .values(comment_count=Idea.comment_count - 1).execution_options(synchronize_session=False))
+    kind = _target_of(target)
+    record(f"{kind}.hidden", target, actor=actor, reason=reason, details={"automatic": actor is None})
+    label = _("Ihre Idee") if kind == "idea" else _("Ihr Kommentar")
+    notify(_author_of(target), f"{kind}.hidden",
+           _("%(what)s wurde von der Moderation ausgeblendet. Grund: %(reason)s", what=label, reason=reason),
+           _url_of(target), subject=_("Ihr Beitrag wurde ausgeblendet"))
+    return target
+
+
+def restore(target, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise IdeaError(_("Bitte geben Sie einen Grund an."), "reason")
+    if not target.is_hidden:
+        raise IdeaError(_("Der Beitrag ist nicht ausgeblendet."))
+    target.hidden_at = None
+    target.hidden_reason = None
+    _resolve_reports(target, actor, "kept")
+    if isinstance(target, Comment):
+        db.session.execute(update(Idea).where(Idea.id == target.idea_id)
+                           .values(comment_count=Idea.comment_count + 1).execution_options(synchronize_session=False))
+    kind = _target_of(target)
+    record(f"{kind}.restored", target, actor=actor, reason=reason)
+    label = _("Ihre Idee") if kind == "idea" else _("Ihr Kommentar")
+    notify(_author_of(target), f"{kind}.restored",
+           _("%(what)s ist wieder sichtbar. Begründung: %(reason)s", what=label, reason=reason), _url_of(target))
+    return target
+
+
+def dismiss_reports(target, actor, reason=None):
+    """The moderator keeps the content: open reports are closed."""
+    if not db.session.scalar(_open_reports(target).limit(1)):
+        raise IdeaError(_("Zu diesem Beitrag gibt es keine offenen Meldungen."))
+    _resolve_reports(target, actor, "kept")
+    record(f"{_target_of(target)}.reports_dismissed", target, actor=actor, reason=(reason or "").strip() or None)
+
+
+def block_user(person, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise IdeaError(_("Bitte geben Sie einen Grund an; die Person sieht ihn."), "reason")
+    if person.id == getattr(actor, "id", None):
+        raise IdeaError(_("Sie können sich nicht selbst sperren."))
+    if person.role in ("staff", "admin"):
+        raise IdeaError(_("Konten der Verwaltung können nicht gesperrt werden; ändern Sie zuerst die Rolle."))
+    if person.is_blocked:
+        raise IdeaError(_("Dieses Konto ist bereits gesperrt."))
+    person.blocked_at = utcnow()
+    person.blocked_reason = reason
+    record("user.blocked", person, actor=actor, reason=reason)
+    notify(person, "user.blocked", _("Ihr Konto wurde für Beiträge gesperrt. Grund: %(reason)s", reason=reason),
+           subject=_("Ihr Konto wurde gesperrt"))
+
+
+def unblock_user(person, actor, reason):
+    reason = (reason or "").strip()
+    if not reason:
+        raise IdeaError(_("Bitte geben Sie einen Grund an."), "reason")
+    if not person.is_blocked:
+        raise IdeaError(_("Dieses Konto ist nicht gesperrt."))
+    person.blocked_at = None
+    person.blocked_reason = None
+    record("user.unblocked", person, actor=actor, reason=reason)
+    notify(person, "user.unblocked", _("Ihr Konto ist wieder freigeschaltet."))
+
+
+# --- status and answers ------------------------------------------------------------------------
+
+def change_status(idea, actor, status, answer=None, *, merged_into=None):
+    """Set a new status with its public answer; tells the author and the supporters."""
+    status = Status(status)
+    answer = _clean_text(answer)
+    if len(answer) > TEXT_MAX:
+        raise IdeaError(_("Die Antwort darf höchstens %(max)d Zeichen lang sein.", max=TEXT_MAX), "answer")
+    if status.needs_answer and not answer:
+        raise IdeaError(_("Für den Status „%(status)s“ ist eine öffentliche Antwort nötig.", status=status.label),
+                        "answer")
+    if status is Status.SUBMITTED:
+        raise IdeaError(_("Eine Idee kann nicht auf „eingereicht“ zurückgesetzt werden."), "status")
+    if status is Status.MERGED:
+        if merged_into is None:
+            raise IdeaError(_("Bitte geben Sie an, mit welcher Idee diese zusammengeführt wird."), "merged_into")
+        if merged_into.id == idea.id or merged_into.merged_into_id == idea.id:
+            raise IdeaError(_("Eine Idee kann nicht mit sich selbst zusammengeführt werden."), "merged_into")
+        if merged_into.status == Status.MERGED.value:
+            raise IdeaError(_("Die Zielidee ist selbst zusammengeführt; wählen Sie die Idee, in der sie aufging."),
+                            "merged_into")
+    elif merged_into is not None:
+        raise IdeaError(_("Eine Zielidee gibt es nur beim Status „zusammengeführt“."), "merged_into")
+    if status.value == idea.status and (answer or None) == idea.answer and merged_into is None:
+        return None
+    old_status = idea.status
+    change = StatusChange(idea_id=idea.id, old_status=old_status, new_status=status.value, answer=answer or None,
+                          merged_into_id=getattr(merged_into, "id", None), actor_id=getattr(actor, "id", None))
+    db.session.add(change)
+    idea.status = status.value
+    idea.merged_into = merged_into
+    if answer:
+        idea.answer = answer
+        idea.answered_at = utcnow()
+    record("idea.status_changed", idea, actor=actor, old={"status": old_status},
+           new={"status": status.value, "merged_into": getattr(merged_into, "id", None)}, reason=answer or None)
+    _tell_followers(idea, status, answer)
+    return change
+
+
+def _tell_followers(idea, status, answer):
+    url = url_for("ideas.detail", idea_id=idea.id)
+    if idea.author is not None:
+        notify(idea.author, "idea.status",
+               _("Ihre Idee „%(title)s“ hat einen neuen Status: %(status)s.", title=idea.title, status=status.label),
+               url, subject=_("Neuigkeiten zu Ihrer Idee"), answer=answer)
+    supporters = db.session.scalars(
+        select(User).join(Support, Support.user_id == User.id)
+        .where(Support.idea_id == idea.id, User.deleted_at.is_(None), User.id != (idea.author_id or 0))
+    )
+    for supporter in supporters:
+        notify(supporter, "idea.status",
+               _("Die Idee „%(title)s“, die Sie unterstützen, hat einen neuen Status: %(status)s.",
+                 title=idea.title, status=status.label),
+               url, subject=_("Neuigkeiten zu einer Idee, die Sie unterstützen"), answer=answer)
+
+
+def bulk_change_status(ideas, actor, status, answer):
+    """Answer a selection of ideas at once; all or nothing."""
+    if not ideas:
+        raise IdeaError(_("Bitte wählen Sie mindestens eine Idee aus."), "ids")
+    changes = []
+    for idea in ideas:
+        try:
+            changes.append(change_status(idea, actor, status, answer))
+        except IdeaError as error:
+            raise IdeaError(_("Idee %(id)d: %(message)s", id=idea.id, message=error.message), error.field)
+    return [c for c in changes if c is not None]
+
+
+def assign_sector(idea, actor, sector):
+    if idea.sector_id == getattr(sector, "id", None):
+        return False
+    old = idea.sector.code if idea.sector else None
+    idea.sector = sector
+    record("idea.sector_assigned", idea, actor=actor, old={"sector": old}, new={"sector": getattr(sector, "code", None)})
+    return True
+
+
+def set_dot_votes(idea, actor, dot_votes):
+    if dot_votes is None or dot_votes < 0:
+        raise IdeaError(_("Die Zahl der Klebepunkte darf nicht negativ sein."), "dot_votes")
+    if dot_votes == idea.dot_votes:
+        return False
+    record("idea.dot_votes_changed", idea, actor=actor, old={"dot_votes": idea.dot_votes},
+           new={"dot_votes": dot_votes})
+    idea.dot_votes = dot_votes
+    return True
+
+
+def status_history(idea):
+    return db.session.scalars(select(StatusChange).where(StatusChange.idea_id == idea.id)
+                              .order_by(StatusChange.created_at, StatusChange.id)).all()
+
+
+# --- links to measures (filled in by the measures area) -----------------------------------------
+
+_measure_providers = []
+
+
+def measure_provider(function):
+    """Register `function(idea_ids) -> {idea_id: [{"id", "number", "title", "url"}, ...]}`."""
+    _measure_providers.append(function)
+    return function
+
+
+def measures_for(idea_ids):
+    links = {}
+    for provider in _measure_providers:
+        for idea_id, measures in provider(list(idea_ids)).items():
+            links.setdefault(idea_id, []).extend(measures)
+    return links

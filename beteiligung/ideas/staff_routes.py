@@ -1,0 +1,4 @@
+"""The staff side of ideas: triage, answers, analog input, moderation, phases."""
+from flask import Blueprint
+
+bp = Blueprint("idea_staff", __name__, url_prefix="/verwaltung")
