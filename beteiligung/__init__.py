@@ -85,6 +85,14 @@ def _register_request_hooks(app):
     register_error_handlers(app)
 
 
+def _unread_notifications():
+    from flask_login import current_user
+
+    from .notifications.services import unread_count
+
+    return unread_count(current_user) if current_user.is_authenticated else 0
+
+
 def _register_template_helpers(app):
     from flask_babel import format_date, format_datetime
 
@@ -101,6 +109,7 @@ def _register_template_helpers(app):
         format_date=format_date,
         site_name=lambda: app.config["SITE_NAME"],
         city_name=lambda: app.config["CITY_NAME"],
+        unread_notifications=_unread_notifications,
     )
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -13,15 +13,15 @@ from .conftest import login_as
 
 @pytest.fixture
 def probe_app(app):
-    """The app plus two areas of later issues, to see how the navigation picks them up."""
+    """The app plus two areas of later issues (measures, working group), to see how the navigation picks them up."""
     probe = create_app(TestingConfig(app.config["SQLALCHEMY_DATABASE_URI"]))
-    ideas = Blueprint("ideas", __name__, url_prefix="/ideen")
+    measures = Blueprint("measures", __name__, url_prefix="/massnahmen")
     group = Blueprint("working_group", __name__, url_prefix="/arbeitskreis")
 
-    @ideas.route("/")
+    @measures.route("/")
     @allow(EVERYONE)
     def index():
-        return "Ideen"
+        return "Maßnahmen"
 
     @group.route("/")
     @allow(WORKING_GROUP)
@@ -32,17 +32,17 @@ def probe_app(app):
     def unguarded():
         return "sollte niemand sehen"
 
-    probe.register_blueprint(ideas)
+    probe.register_blueprint(measures)
     probe.register_blueprint(group)
     return probe
 
 
 def test_installed_areas_appear_for_their_audience(probe_app, users):
     anonymous = probe_app.test_client().get("/").get_data(as_text=True)
-    assert 'href="/ideen/"' in anonymous and 'href="/arbeitskreis/"' not in anonymous
+    assert 'href="/massnahmen/"' in anonymous and 'href="/arbeitskreis/"' not in anonymous
     member = login_as(probe_app.test_client(), users["member"]).get("/").get_data(as_text=True)
-    assert 'href="/ideen/"' in member and 'href="/arbeitskreis/"' in member
-    assert member.index('href="/ideen/"') < member.index('href="/arbeitskreis/"')
+    assert 'href="/massnahmen/"' in member and 'href="/arbeitskreis/"' in member
+    assert member.index('href="/ideen/"') < member.index('href="/massnahmen/"') < member.index('href="/arbeitskreis/"')
 
 
 def test_route_without_access_rule_is_refused_for_everybody(probe_app, users):

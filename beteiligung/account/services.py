@@ -128,6 +128,7 @@ def delete_account(user, *, actor=None):
     user.email = None
     user.display_name = None
     user.password_hash = None
+    user.blocked_reason = None
     user.privacy_accepted_at = None
     user.last_login_at = None
     user.role = Role.CITIZEN.value

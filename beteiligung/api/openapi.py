@@ -43,8 +43,12 @@ def add_schema(name, schema):
 
 
 def document(method, path, *, summary, tag, response=None, paginated=False, auth=True,
-             parameters=(), request_body=None, status=200):
-    """Describe one operation of the API; returns the view unchanged."""
+             parameters=(), request_body=None, status=200, responses=None):
+    """Describe one operation of the API; returns the view unchanged.
+
+    `responses` adds further answers: {status: description} for error bodies, or
+    {status: (description, schema name)} for another successful answer.
+    """
 
     def decorate(view):
         if response is None:
@@ -84,6 +88,14 @@ def document(method, path, *, summary, tag, response=None, paginated=False, auth
             operation["security"] = []
         if paginated:
             operation["responses"]["422"] = _error("Ungültige Parameter")
+        for code, answer in (responses or {}).items():
+            if isinstance(answer, tuple):
+                description, name = answer
+                operation["responses"][str(code)] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+            else:
+                operation["responses"][str(code)] = _error(answer)
         _paths.setdefault(path, {})[method] = operation
         return view
 

@@ -56,3 +56,6 @@ def users():
             raise ApiValidationError(_("Unbekannte Rolle im Feld „role“."), "role")
         query = query.where(User.role == role)
     return jsonify(paginate(query, lambda user: user_json(user, private=True)))
+
+
+from ..ideas import api as _ideas_api  # noqa: E402,F401  (registers the idea resources on bp)

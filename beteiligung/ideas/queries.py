@@ -4,6 +4,7 @@ Every list runs a fixed number of statements whatever the number of ideas: one
 count, one page of ideas with their sector, district and author joined in, and
 one query for the current user's supports on that page.
 """
+import random
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -95,15 +96,16 @@ def parse_filters(args, default_sort=None):
 def random_order(seed):
     """A pseudo-random order of ideas that stays the same for one seed.
 
-    Two multiplicative hashes of the id modulo a prime, multiplied: plain integer
-    arithmetic that SQLite and PostgreSQL compute alike, so pages do not overlap.
+    Two rounds of multiplicative hashing modulo a prime (a permutation of the ids),
+    in plain 64-bit integer arithmetic that SQLite and PostgreSQL compute alike, so
+    pages never overlap. Multipliers of about 2**30 make neighbouring ids land far apart.
     """
-    a = 48271 + seed % 65521
-    b = 69621 + (seed // 65521) % 65521
+    rng = random.Random(seed)
+    a, b = rng.randrange(2**29, 2**30), rng.randrange(2**30, 2**31 - 1)
+    c = rng.randrange(PRIME)
     idea_id = cast(Idea.id, BigInteger)  # PostgreSQL would overflow a 32-bit integer
-    first = (idea_id * a + seed % PRIME) % PRIME
-    second = (idea_id * b + 12345) % PRIME
-    return ((first * 7 + second) % PRIME, Idea.id)
+    mixed = ((idea_id * a + c) % PRIME) * b % PRIME
+    return (mixed, Idea.id)
 
 
 def build_query(filters, *, include_hidden=False, seed=0):

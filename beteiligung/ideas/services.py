@@ -14,7 +14,7 @@ from ..extensions import db
 from ..models import utcnow
 from ..notifications.services import notify
 from .models import (COMMENT_MAX, TEXT_MAX, TITLE_MAX, Comment, District, Idea, Phase, Report, ReportReason,
-                     Sector, Source, Status, StatusChange, Support)
+                     Sector, Source, Status, StatusChange, Support, PHASE_LABELS)
 
 DEFAULT_SECTORS = [
     ("wohngebaeude", "Wohngebäude und Quartiere",
@@ -45,6 +45,14 @@ class IdeaError(Exception):
         super().__init__(message)
         self.message = message
         self.field = field
+
+
+class NotPermitted(IdeaError):
+    """The person may not write at all (not signed in, or blocked): 403 in the API."""
+
+
+class PhaseClosed(IdeaError):
+    """The phase for this action is closed: 409 in the API."""
 
 
 # --- reference data ------------------------------------------------------------------
@@ -102,17 +110,33 @@ def comments_open(now=None):
     return phase_open(Phase.COLLECTION, now) or phase_open(Phase.SUPPORT, now)
 
 
-def set_phase(kind, starts_at, ends_at, *, actor=None):
+def set_phase(kind, starts_at, ends_at, *, actor=None, now=None):
+    """Set (or clear, with two Nones) the dates of a phase; returns None if nothing changed.
+
+    A moved start or end that lies in the future is announced again by the phase
+    job (ideas/jobs.py); a correction of a date that has already passed is not.
+    """
+    if kind not in PHASE_LABELS:
+        raise IdeaError(_("Unbekannte Phase."))
+    if (starts_at is None) != (ends_at is None):
+        raise IdeaError(_("Bitte geben Sie Beginn und Ende an oder lassen Sie beide leer."),
+                        "ends_at" if ends_at is None else "starts_at")
     if starts_at and ends_at and ends_at <= starts_at:
         raise IdeaError(_("Das Ende muss nach dem Beginn liegen."), "ends_at")
-    phase = get_phase(kind) or Phase(kind=kind)
+    now = now or utcnow()
+    phase = get_phase(kind)
+    if phase is None:
+        phase = Phase(kind=kind)
+        db.session.add(phase)
+    elif phase.starts_at == starts_at and phase.ends_at == ends_at:
+        return None
     old = {"starts_at": _iso(phase.starts_at), "ends_at": _iso(phase.ends_at)}
-    if phase.starts_at != starts_at:
+    if phase.starts_at != starts_at and (starts_at is None or starts_at > now):
         phase.start_notified_at = None
-    if phase.ends_at != ends_at:
+    if phase.ends_at != ends_at and (ends_at is None or ends_at > now):
         phase.end_notified_at = None
     phase.starts_at, phase.ends_at = starts_at, ends_at
-    db.session.add(phase)
+    db.session.flush()
     record("phase.changed", phase, actor=actor, object_type="phase",
            old=old, new={"starts_at": _iso(starts_at), "ends_at": _iso(ends_at)})
     return phase
@@ -126,9 +150,9 @@ def _iso(value):
 
 def _ensure_may_write(user):
     if user is None or not user.is_authenticated:
-        raise IdeaError(_("Bitte melden Sie sich an."))
+        raise NotPermitted(_("Bitte melden Sie sich an."))
     if user.is_blocked:
-        raise IdeaError(_("Ihr Konto ist für Beiträge gesperrt. Grund: %(reason)s",
+        raise NotPermitted(_("Ihr Konto ist für Beiträge gesperrt. Grund: %(reason)s",
                           reason=user.blocked_reason or _("nicht angegeben")))
 
 
@@ -156,9 +180,11 @@ def _check_point(latitude, longitude):
 
 def create_idea(author, title, text, *, sector=None, district, latitude=None, longitude=None,
                 source=Source.ONLINE, entered_by=None, event_name=None, facilitator=None, dot_votes=0,
-                created_at=None, check_phase=True):
+                created_at=None, check_phase=True, form_token=None, audit=True):
     """Add an idea. Online ideas need an author and an open collection phase; analog
-    ideas are entered by staff (`entered_by`) with their event, facilitator and dots."""
+    ideas are entered by staff (`entered_by`) with their event, facilitator and dots.
+    `form_token`: the one-time token of the entry form, kept in the audit entry so a
+    resubmitted form is recognised (see `idea_entered_with_token`)."""
     source = Source(source)
     title, text = _clean_text(title), _clean_text(text)
     _check_fields(title, text)
@@ -168,7 +194,7 @@ def create_idea(author, title, text, *, sector=None, district, latitude=None, lo
     if source is Source.ONLINE:
         _ensure_may_write(author)
         if check_phase and not phase_open(Phase.COLLECTION):
-            raise IdeaError(_("Die Ideensammlung ist derzeit geschlossen."))
+            raise PhaseClosed(_("Die Ideensammlung ist derzeit geschlossen."))
     if dot_votes is None or dot_votes < 0:
         raise IdeaError(_("Die Zahl der Klebepunkte darf nicht negativ sein."), "dot_votes")
     idea = Idea(
@@ -181,9 +207,10 @@ def create_idea(author, title, text, *, sector=None, district, latitude=None, lo
         idea.created_at = idea.updated_at = created_at
     db.session.add(idea)
     db.session.flush()
-    if entered_by is not None:
+    if entered_by is not None and audit:  # audit=False: the importer records one entry for the whole file
         record("idea.entered", idea, actor=entered_by,
-               new={"source": source.value, "event_name": idea.event_name, "dot_votes": dot_votes})
+               new={"source": source.value, "event_name": idea.event_name, "dot_votes": dot_votes},
+               details={"form_token": form_token} if form_token else None)
     return idea
 
 
@@ -208,8 +235,10 @@ def edit_idea(idea, user, title, text, *, sector, district, latitude=None, longi
 def _insert_ignoring_duplicates(values):
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = insert(Support).values(**values).on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
-    return db.session.execute(statement).rowcount
+    statement = (insert(Support.__table__).values(**values)
+                 .on_conflict_do_nothing(index_elements=["idea_id", "user_id"])
+                 .returning(Support.__table__.c.id))
+    return len(db.session.execute(statement).all())
 
 
 def check_may_support(idea, user):
@@ -219,7 +248,7 @@ def check_may_support(idea, user):
     if idea.status == Status.MERGED.value:
         raise IdeaError(_("Diese Idee wurde mit einer anderen zusammengeführt; bitte unterstützen Sie diese."))
     if not phase_open(Phase.SUPPORT):
-        raise IdeaError(_("Die Unterstützungsphase ist derzeit geschlossen."))
+        raise PhaseClosed(_("Die Unterstützungsphase ist derzeit geschlossen."))
 
 
 def add_support(idea, user):
@@ -241,7 +270,7 @@ def remove_support(idea, user):
     """Withdraw a support. Returns True if one was removed."""
     _ensure_may_write(user)
     if not phase_open(Phase.SUPPORT):
-        raise IdeaError(_("Die Unterstützungsphase ist derzeit geschlossen."))
+        raise PhaseClosed(_("Die Unterstützungsphase ist derzeit geschlossen."))
     removed = db.session.execute(
         delete(Support).where(Support.idea_id == idea.id, Support.user_id == user.id)
     ).rowcount
@@ -274,7 +303,7 @@ def add_comment(idea, user, text, parent=None, *, official=False):
         raise IdeaError(_("Diese Idee ist ausgeblendet und kann nicht kommentiert werden."))
     is_staff = user.role in ("staff", "admin")
     if not is_staff and not comments_open():
-        raise IdeaError(_("Die Diskussion ist derzeit geschlossen."))
+        raise PhaseClosed(_("Die Diskussion ist derzeit geschlossen."))
     if parent is not None:
         if parent.idea_id != idea.id or parent.is_hidden:
             raise IdeaError(_("Auf diesen Kommentar kann nicht geantwortet werden."), "parent_id")
@@ -449,6 +478,9 @@ def change_status(idea, actor, status, answer=None, *, merged_into=None):
         if merged_into.status == Status.MERGED.value:
             raise IdeaError(_("Die Zielidee ist selbst zusammengeführt; wählen Sie die Idee, in der sie aufging."),
                             "merged_into")
+        if merged_into.is_hidden:
+            raise IdeaError(_("Die Zielidee ist ausgeblendet; wählen Sie eine öffentlich sichtbare Idee."),
+                            "merged_into")
     elif merged_into is not None:
         raise IdeaError(_("Eine Zielidee gibt es nur beim Status „zusammengeführt“."), "merged_into")
     if status.value == idea.status and (answer or None) == idea.answer and merged_into is None:
@@ -485,14 +517,14 @@ def _tell_followers(idea, status, answer):
                url, subject=_("Neuigkeiten zu einer Idee, die Sie unterstützen"), answer=answer)
 
 
-def bulk_change_status(ideas, actor, status, answer):
+def bulk_change_status(ideas, actor, status, answer, *, merged_into=None):
     """Answer a selection of ideas at once; all or nothing."""
     if not ideas:
         raise IdeaError(_("Bitte wählen Sie mindestens eine Idee aus."), "ids")
     changes = []
     for idea in ideas:
         try:
-            changes.append(change_status(idea, actor, status, answer))
+            changes.append(change_status(idea, actor, status, answer, merged_into=merged_into))
         except IdeaError as error:
             raise IdeaError(_("Idee %(id)d: %(message)s", id=idea.id, message=error.message), error.field)
     return [c for c in changes if c is not None]
@@ -523,6 +555,101 @@ def status_history(idea):
                               .order_by(StatusChange.created_at, StatusChange.id)).all()
 
 
+# --- analog input -------------------------------------------------------------------------------
+
+def idea_entered_with_token(actor, token):
+    """The id of the idea `actor` already saved with the one-time form token `token`, or None.
+
+    The actor's account row is locked first (PostgreSQL), so two copies of the same form
+    sent at the same moment are checked one after the other; call it in the transaction
+    that then creates the idea.
+    """
+    from ..audit.models import AuditEntry
+
+    if not token or actor is None:
+        return None
+    db.session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    object_id = db.session.scalar(
+        select(AuditEntry.object_id).where(AuditEntry.action == "idea.entered", AuditEntry.actor_id == actor.id,
+                                           AuditEntry.details["form_token"].as_string() == token)
+        .order_by(AuditEntry.id).limit(1))
+    return int(object_id) if object_id is not None else None
+
+
+# --- answer templates -------------------------------------------------------------------------------
+
+ANSWER_TEMPLATE_TITLE_MAX = 120
+
+
+def answer_templates():
+    """All answer templates, ordered by title."""
+    from .models import AnswerTemplate
+
+    return db.session.scalars(select(AnswerTemplate).order_by(func.lower(AnswerTemplate.title),
+                                                              AnswerTemplate.id)).all()
+
+
+def _check_answer_template(template, title, status, text):
+    from .models import AnswerTemplate
+
+    title, text = _clean_text(title), _clean_text(text)
+    status = (status or "").strip() or None
+    if not title:
+        raise IdeaError(_("Bitte geben Sie der Vorlage einen Titel."), "title")
+    if len(title) > ANSWER_TEMPLATE_TITLE_MAX:
+        raise IdeaError(_("Der Titel darf höchstens %(max)d Zeichen lang sein.", max=ANSWER_TEMPLATE_TITLE_MAX),
+                        "title")
+    if not text:
+        raise IdeaError(_("Bitte schreiben Sie den Text der Vorlage."), "text")
+    if len(text) > TEXT_MAX:
+        raise IdeaError(_("Der Text darf höchstens %(max)d Zeichen lang sein.", max=TEXT_MAX), "text")
+    if status is not None and status not in {s.value for s in Status}:
+        raise IdeaError(_("Unbekannter Status."), "status")
+    clash = select(AnswerTemplate.id).where(func.lower(AnswerTemplate.title) == title.lower())
+    if template is not None and template.id is not None:
+        clash = clash.where(AnswerTemplate.id != template.id)
+    if db.session.scalar(clash.limit(1)) is not None:
+        raise IdeaError(_("Es gibt bereits eine Vorlage mit diesem Titel."), "title")
+    return title, status, text
+
+
+def _template_values(template):
+    return {"title": template.title, "status": template.status, "text": template.text}
+
+
+def create_answer_template(actor, title, text, status=None):
+    from .models import AnswerTemplate
+
+    title, status, text = _check_answer_template(None, title, status, text)
+    template = AnswerTemplate(title=title, status=status, text=text)
+    db.session.add(template)
+    db.session.flush()
+    record("answer_template.created", template, actor=actor, object_type="answer_template",
+           new=_template_values(template))
+    return template
+
+
+def update_answer_template(template, actor, title, text, status=None):
+    """Change a template; returns False if nothing changed."""
+    title, status, text = _check_answer_template(template, title, status, text)
+    before = _template_values(template)
+    after = {"title": title, "status": status, "text": text}
+    changed = [key for key in after if before[key] != after[key]]
+    if not changed:
+        return False
+    template.title, template.status, template.text = title, status, text
+    record("answer_template.changed", template, actor=actor, object_type="answer_template",
+           old={key: before[key] for key in changed}, new={key: after[key] for key in changed})
+    return True
+
+
+def delete_answer_template(template, actor):
+    """Delete a template; answers already given keep their text."""
+    record("answer_template.deleted", template, actor=actor, object_type="answer_template",
+           old=_template_values(template))
+    db.session.delete(template)
+
+
 # --- links to measures (filled in by the measures area) -----------------------------------------
 
 _measure_providers = []
@@ -540,3 +667,155 @@ def measures_for(idea_ids):
         for idea_id, measures in provider(list(idea_ids)).items():
             links.setdefault(idea_id, []).extend(measures)
     return links
+
+
+# --- fields of action and districts (configured by admins) ----------------------------------
+
+REFERENCE_NAME_MAX = 80
+REFERENCE_TEXT_MAX = 2000
+_REFERENCE_TAKEN = {
+    "Sector": lambda: _("Ein Handlungsfeld mit diesem Namen gibt es bereits."),
+    "District": lambda: _("Einen Stadtteil mit diesem Namen gibt es bereits."),
+}
+
+
+def _reference_name(model, name, exclude_id=None):
+    """A cleaned, unique name (compared case-insensitively, also for umlauts)."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise IdeaError(_("Bitte geben Sie einen Namen an."), "name")
+    if len(name) > REFERENCE_NAME_MAX:
+        raise IdeaError(_("Der Name darf höchstens %(max)d Zeichen lang sein.", max=REFERENCE_NAME_MAX), "name")
+    # The lists are short (a city has a few dozen districts), so compare in Python: SQLite's
+    # lower() would not fold umlauts.
+    for other_id, other_name in db.session.execute(select(model.id, model.name)):
+        if other_id != exclude_id and other_name.casefold() == name.casefold():
+            raise IdeaError(_REFERENCE_TAKEN[model.__name__](), "name")
+    return name
+
+
+def _reference_code(model, name):
+    """A slug of the name that no other entry uses (codes stay stable after renaming)."""
+    from .demo import slugify
+
+    limit = model.__table__.c.code.type.length
+    base = slugify(name)[:limit].strip("-") or model.__name__.lower()
+    taken = set(db.session.scalars(select(model.code).where(model.code.like(f"{base[:limit - 4]}%"))))
+    code, number = base, 1
+    while code in taken:
+        number += 1
+        suffix = f"-{number}"
+        code = base[:limit - len(suffix)].rstrip("-") + suffix
+    return code
+
+
+def _next_position(model):
+    return (db.session.scalar(select(func.max(model.position))) or 0) + 1
+
+
+def _seed_terms(value):
+    terms, seen = [], set()
+    for term in (value or "").replace("\n", ",").split(","):
+        term = " ".join(term.split())
+        if term and term.casefold() not in seen:
+            seen.add(term.casefold())
+            terms.append(term)
+    return ", ".join(terms)
+
+
+def _apply_changes(obj, values):
+    old, new = {}, {}
+    for key, value in values.items():
+        if getattr(obj, key) != value:
+            old[key], new[key] = getattr(obj, key), value
+            setattr(obj, key, value)
+    return old, new
+
+
+def _check_reference_texts(description, seed_terms, position):
+    if len(description) > REFERENCE_TEXT_MAX:
+        raise IdeaError(_("Die Beschreibung darf höchstens %(max)d Zeichen lang sein.", max=REFERENCE_TEXT_MAX),
+                        "description")
+    if len(seed_terms) > REFERENCE_TEXT_MAX:
+        raise IdeaError(_("Die typischen Begriffe dürfen höchstens %(max)d Zeichen lang sein.",
+                          max=REFERENCE_TEXT_MAX), "seed_terms")
+    if position is not None and not 0 <= position <= 10000:
+        raise IdeaError(_("Die Position muss eine Zahl zwischen 0 und 10000 sein."), "position")
+
+
+def create_sector(actor, name, description="", seed_terms="", position=None, active=True):
+    name = _reference_name(Sector, name)
+    description, seed_terms = _clean_text(description), _seed_terms(seed_terms)
+    _check_reference_texts(description, seed_terms, position)
+    sector = Sector(code=_reference_code(Sector, name), name=name, description=description,
+                    seed_terms=seed_terms, position=_next_position(Sector) if position is None else position,
+                    active=bool(active))
+    db.session.add(sector)
+    db.session.flush()
+    record("sector.created", sector, actor=actor,
+           new={"code": sector.code, "name": name, "position": sector.position, "active": sector.active})
+    return sector
+
+
+def update_sector(sector, actor, *, name, description, seed_terms, position, active):
+    """Change a field of action; returns whether anything changed. Ideas keep it when it
+    is deactivated; it is just no longer offered for new ones."""
+    name = _reference_name(Sector, name, exclude_id=sector.id)
+    description, seed_terms = _clean_text(description), _seed_terms(seed_terms)
+    _check_reference_texts(description, seed_terms, position)
+    old, new = _apply_changes(sector, {"name": name, "description": description, "seed_terms": seed_terms,
+                                       "position": sector.position if position is None else position,
+                                       "active": bool(active)})
+    if new:
+        record("sector.changed", sector, actor=actor, old=old, new=new)
+    return bool(new)
+
+
+def create_district(actor, name):
+    name = _reference_name(District, name)
+    district = District(code=_reference_code(District, name), name=name, position=_next_position(District),
+                        active=True)
+    db.session.add(district)
+    db.session.flush()
+    record("district.created", district, actor=actor,
+           new={"code": district.code, "name": name, "position": district.position})
+    return district
+
+
+def update_district(district, actor, *, name, active):
+    """Rename or (de)activate a district; its code stays, so links and imports keep working."""
+    name = _reference_name(District, name, exclude_id=district.id)
+    active = bool(active)
+    if district.active and not active:
+        others = db.session.scalar(select(func.count(District.id))
+                                   .where(District.active, District.id != district.id))
+        if not others:
+            raise IdeaError(_("Mindestens ein Stadtteil muss aktiv bleiben, sonst kann niemand eine Idee "
+                              "einreichen."), "active")
+    old, new = _apply_changes(district, {"name": name, "active": active})
+    if new:
+        record("district.changed", district, actor=actor, old=old, new=new)
+    return bool(new)
+
+
+def move_reference(entry, actor, direction):
+    """Move a field of action or district one place up (-1) or down (+1) in its list.
+
+    The positions are renumbered 1..n on the way, so equal positions cannot make a move
+    ineffective. Returns False at the top or bottom of the list.
+    """
+    if direction not in (-1, 1):
+        raise IdeaError(_("Unbekannte Richtung."))
+    model = type(entry)
+    ordered = db.session.scalars(select(model).order_by(model.position, model.name, model.id)).all()
+    index = ordered.index(entry)
+    other = index + direction
+    if not 0 <= other < len(ordered):
+        return False
+    old_position = entry.position
+    ordered[index], ordered[other] = ordered[other], ordered[index]
+    for position, item in enumerate(ordered, start=1):
+        item.position = position
+    record(f"{model.__name__.lower()}.moved", entry, actor=actor, old={"position": old_position},
+           new={"position": entry.position})
+    return True
