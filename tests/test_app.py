@@ -68,7 +68,7 @@ def test_secret_key_is_generated_once_into_instance(tmp_path, monkeypatch):
 
 
 def test_analyse_imports_neither_flask_nor_sqlalchemy():
-    code = ("import sys, analyse; bad = [m for m in ('flask', 'sqlalchemy', 'beteiligung') "
+    code = ("import sys, analyse, analyse.similar; bad = [m for m in ('flask', 'sqlalchemy', 'beteiligung') "
             "if m in sys.modules]; print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr

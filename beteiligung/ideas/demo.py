@@ -249,7 +249,25 @@ def load_demo_ideas():
     if support_rows:
         db.session.execute(insert(Support), support_rows)
     db.session.flush()
+    _open_reports(rng, voices)
     search.rebuild(db.session)
+
+
+def _open_reports(rng, voices):
+    """A few open reports below the hiding threshold, so the moderation queue has work."""
+    comments = db.session.scalars(select(Comment).where(Comment.hidden_at.is_(None)).order_by(Comment.id)).all()
+    ideas = db.session.scalars(select(Idea).where(Idea.hidden_at.is_(None), Idea.source == Source.ONLINE.value)
+                               .order_by(Idea.id)).all()
+    notes = ["Ist das nicht persönlich gegen die Nachbarn gerichtet?", None, "Klingt nach Werbung.",
+             "Der Ton geht gar nicht.", None]
+    for target, reason in [(rng.choice(comments), "insult"), (rng.choice(comments), "off_topic"),
+                           (rng.choice(comments), "insult"), (rng.choice(ideas), "spam"),
+                           (rng.choice(ideas), "off_topic")]:
+        for reporter in rng.sample(voices, rng.choice([1, 2])):
+            key = {"idea_id": target.id} if isinstance(target, Idea) else {"comment_id": target.id}
+            db.session.add(Report(reporter_id=reporter.id, reason=reason, note=rng.choice(notes), **key))
+            target.report_count += 1
+    db.session.flush()
 
 
 def _support_count(rng, item, analog):
