@@ -94,7 +94,7 @@ def _unread_notifications():
 
 
 def _register_template_helpers(app):
-    from flask_babel import format_date, format_datetime
+    from flask_babel import format_date, format_datetime, format_number
 
     from .access import may_open
     from .roles import Role
@@ -107,6 +107,7 @@ def _register_template_helpers(app):
         Role=Role,
         format_datetime=format_datetime,
         format_date=format_date,
+        format_number=format_number,
         site_name=lambda: app.config["SITE_NAME"],
         city_name=lambda: app.config["CITY_NAME"],
         unread_notifications=_unread_notifications,

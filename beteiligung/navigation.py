@@ -15,11 +15,20 @@ MAIN_NAVIGATION = [
 ]
 
 
+# Blueprints whose pages belong to another entry's area (for aria-current).
+AREA_OF = {"idea_staff": "admin", "notifications": "account"}
+
+
+def _area(endpoint):
+    blueprint = endpoint.split(".")[0]
+    return AREA_OF.get(blueprint, blueprint)
+
+
 def navigation_items():
     items = []
     for label, endpoint in MAIN_NAVIGATION:
         if endpoint in current_app.view_functions and may_open(endpoint):
             url = url_for(endpoint)
-            current = request.endpoint is not None and request.endpoint.split(".")[0] == endpoint.split(".")[0]
+            current = request.endpoint is not None and _area(request.endpoint) == _area(endpoint)
             items.append({"label": label, "url": url, "current": current})
     return items

@@ -2,6 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (FloatField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
                      SubmitField, TextAreaField)
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
 from ..forms import max_length, plain_text, required, strip
@@ -12,16 +13,16 @@ UNKNOWN_SECTOR = "unbekannt"
 
 
 def sector_choices(unknown_label=None):
-    choices = [(sector.code, sector.name) for sector in active_sectors()]
+    choices = [SelectChoice(sector.code, sector.name) for sector in active_sectors()]
     if unknown_label:
-        choices.insert(0, (UNKNOWN_SECTOR, unknown_label))
+        choices.insert(0, SelectChoice(UNKNOWN_SECTOR, unknown_label))
     return choices
 
 
 def district_choices(placeholder=None):
-    choices = [(district.code, district.name) for district in active_districts()]
+    choices = [SelectChoice(district.code, district.name) for district in active_districts()]
     if placeholder:
-        choices.insert(0, ("", placeholder))
+        choices.insert(0, SelectChoice("", placeholder))
     return choices
 
 
@@ -54,7 +55,7 @@ class IdeaForm(FlaskForm):
 
 class AnalogIdeaForm(FlaskForm):
     """Staff type in ideas from events; event, facilitator and source stay between entries."""
-    source = SelectField(_l("Herkunft"), choices=[(s.value, SOURCE_LABELS[s]) for s in Source if s.is_analog],
+    source = SelectField(_l("Herkunft"), choices=[SelectChoice(s.value, SOURCE_LABELS[s]) for s in Source if s.is_analog],
                          validators=[required()])
     event_name = StringField(_l("Veranstaltung"), validators=[required(), max_length(200), plain_text],
                              filters=[strip], description=_l("Zum Beispiel: Bürgerforum Lobeda, 12.03."))
@@ -86,7 +87,7 @@ class CommentForm(FlaskForm):
 
 class ReportForm(FlaskForm):
     reason = SelectField(_l("Warum melden Sie diesen Beitrag?"),
-                         choices=[(reason.value, label) for reason, label in REPORT_REASON_LABELS.items()],
+                         choices=[SelectChoice(reason.value, label) for reason, label in REPORT_REASON_LABELS.items()],
                          validators=[required()])
     note = TextAreaField(_l("Erläuterung (freiwillig)"), validators=[Optional(), max_length(500), plain_text],
                          filters=[strip], render_kw={"rows": 3, "maxlength": 500})
@@ -105,7 +106,7 @@ class ReasonForm(FlaskForm):
 
 
 class StatusForm(FlaskForm):
-    status = SelectField(_l("Neuer Status"), choices=[(s.value, label) for s, label in STATUS_LABELS.items()
+    status = SelectField(_l("Neuer Status"), choices=[SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()
                                                     if s.value != "submitted"], validators=[required()])
     merged_into = IntegerField(_l("Zusammengeführt mit Idee Nr."), validators=[Optional()],
                                description=_l("Nur beim Status „zusammengeführt“."))

@@ -9,7 +9,9 @@ from . import bp
 @bp.route("/")
 @allow(EVERYONE)
 def index():
-    return render_template("main/index.html")
+    from ..ideas.services import participation_figures
+
+    return render_template("main/index.html", figures=participation_figures())
 
 
 @bp.route("/datenschutz")
