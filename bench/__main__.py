@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["pages"]
+BENCHMARKS = ["pages", "ideas"]
 
 
 def main(argv):

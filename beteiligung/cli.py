@@ -95,5 +95,7 @@ def run_scheduler():
 
 
 def register_cli(app):
-    for group in (users_cli, demo_cli, mail_cli, scheduler_cli):
+    from .ideas.cli import ideas_cli
+
+    for group in (users_cli, demo_cli, mail_cli, scheduler_cli, ideas_cli):
         app.cli.add_command(group)

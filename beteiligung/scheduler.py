@@ -55,3 +55,7 @@ def run_forever(app):
     print(f"Scheduler läuft mit {len(_jobs)} Aufgaben. Beenden mit Strg+C.", flush=True)
     stop.wait()
     scheduler.shutdown()
+
+
+# The jobs of the areas register themselves with @job when their module is imported.
+from .ideas import jobs as _idea_jobs  # noqa: E402,F401

@@ -63,8 +63,15 @@ def objects(app, users, make_idea):
 
         comment = Comment(idea_id=idea_id, author_id=users["member"].id, text="Ein Kommentar")
         db.session.add(comment)
+        from beteiligung.ideas.models import AnswerTemplate, District, Sector
+
+        answer_template = AnswerTemplate(title="Matrix-Vorlage", status="out_of_scope", text="Nicht zuständig.")
+        db.session.add(answer_template)
         db.session.commit()
         return {
+            "template_id": answer_template.id,
+            "sector_id": db.session.scalar(db.select(db.func.min(Sector.id))),
+            "district_id": db.session.scalar(db.select(db.func.min(District.id))),
             "idea_id": idea_id,
             "comment_id": comment.id,
             "fmt": "csv",

@@ -117,14 +117,23 @@ def write_csv(rows, columns, stream):
         writer.writerow([_cell(row[column]) for column in columns])
 
 
+def _xlsx_cell(value):
+    """A cell for openpyxl: control characters that XLSX cannot hold are dropped instead of failing."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    value = _cell(value)
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
 def write_xlsx(rows, columns, stream):
     from openpyxl import Workbook
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Ideen")
+    sheet.freeze_panes = "A2"
     sheet.append(columns)
     for row in rows:
-        sheet.append([_cell(row[column]) for column in columns])
+        sheet.append([_xlsx_cell(row[column]) for column in columns])
     workbook.save(stream)
 
 
@@ -137,19 +146,35 @@ def write_json(rows, columns, stream):
     stream.write("\n]\n")
 
 
-def export(fmt, *, full=False, filters=None):
-    """The export as bytes."""
+def write_export(fmt, stream, *, full=False, filters=None):
+    """Write the export to the binary `stream` (a file or a buffer); returns the number of ideas."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt}")
     columns = FULL_COLUMNS if full else PUBLIC_COLUMNS
-    rows = export_rows(full=full, filters=filters)
+    counter = {"n": 0}
+
+    def counted():
+        for row in export_rows(full=full, filters=filters):
+            counter["n"] += 1
+            yield row
+
     if fmt == "xlsx":
-        buffer = io.BytesIO()
-        write_xlsx(rows, columns, buffer)
-        return buffer.getvalue()
-    text = io.StringIO()
-    (write_csv if fmt == "csv" else write_json)(rows, columns, text)
-    return text.getvalue().encode("utf-8")
+        write_xlsx(counted(), columns, stream)
+        return counter["n"]
+    text = io.TextIOWrapper(stream, encoding="utf-8", newline="", write_through=True)
+    try:
+        (write_csv if fmt == "csv" else write_json)(counted(), columns, text)
+        text.flush()
+    finally:
+        text.detach()  # leave the caller's stream open
+    return counter["n"]
 
 
-__all__ = ["export", "export_rows", "FORMATS", "MIMETYPES"]
+def export(fmt, *, full=False, filters=None):
+    """The export as bytes."""
+    buffer = io.BytesIO()
+    write_export(fmt, buffer, full=full, filters=filters)
+    return buffer.getvalue()
+
+
+__all__ = ["export", "export_rows", "write_export", "FORMATS", "MIMETYPES", "PUBLIC_COLUMNS", "FULL_COLUMNS"]

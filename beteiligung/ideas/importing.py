@@ -81,6 +81,19 @@ SYNONYMS = {
                    "created"),
 }
 
+# The same, as people write them (shown on the import page and in messages).
+COLUMN_EXAMPLES = {
+    "title": ("Titel", "Überschrift", "title"),
+    "text": ("Text", "Beschreibung", "Idee", "description"),
+    "sector": ("Handlungsfeld", "Themenfeld", "sector"),
+    "district": ("Stadtteil", "Ortsteil", "district"),
+    "source": ("Quelle", "Herkunft", "source"),
+    "event_name": ("Veranstaltung", "Anlass", "event"),
+    "facilitator": ("Moderation", "Erfasst von", "facilitator"),
+    "dot_votes": ("Punkte", "Klebepunkte", "dot_votes"),
+    "created_at": ("Datum", "Eingegangen am", "created_at"),
+}
+
 # Values of the source column: the codes, the German labels and common words.
 SOURCE_WORDS = {
     Source.ONLINE: ("online", "internet", "plattform"),
@@ -165,7 +178,10 @@ class ParsedRow:
 
     @property
     def sector_label(self):
-        return self.sector.name if self.sector is not None else ""
+        """The field of action as it will be saved; an unknown value as written (it is an error then)."""
+        if self.sector is not None:
+            return self.sector.name
+        return "" if self.sector_value.lower() in UNASSIGNED_SECTOR else self.sector_value
 
     @property
     def district_label(self):
@@ -208,7 +224,11 @@ class ImportResult:
 
     @property
     def delimiter_label(self):
-        return {";": _("Semikolon"), ",": _("Komma"), "\t": _("Tabulator")}.get(self.delimiter, "")
+        return delimiter_label(self.delimiter)
+
+
+def delimiter_label(delimiter):
+    return {";": _("Semikolon"), ",": _("Komma"), "\t": _("Tabulator")}.get(delimiter, "")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -282,7 +302,9 @@ def max_bytes():
 
 
 def format_size(size):
-    return f"{size / 1024 / 1024:.1f}".replace(".", ",") + " MB" if size >= 1024 * 1024 else f"{size // 1024} KB"
+    if size >= 1024 * 1024:
+        return f"{size / 1024 / 1024:.1f}".replace(".", ",") + " MB"
+    return f"{size // 1024} KB" if size >= 1024 else f"{size} Bytes"
 
 
 # --- reading files ------------------------------------------------------------------------
@@ -293,12 +315,10 @@ def detect_kind(data, filename):
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" or name.endswith(".xls"):
         raise ImportFileError(_("Die Datei ist im alten Excel-Format (.xls). Bitte speichern Sie sie in Excel "
                                 "als „Excel-Arbeitsmappe (.xlsx)“ oder als CSV und laden Sie sie erneut hoch."))
-    if name.endswith(XLSX_EXTENSIONS):
+    if name.endswith(XLSX_EXTENSIONS) or data[:4] == b"PK\x03\x04":  # a text file never starts like a zip
         return "xlsx"
     if name.endswith(CSV_EXTENSIONS):
         return "csv"
-    if data[:4] == b"PK\x03\x04":
-        return "xlsx"
     if name.endswith((".ods", ".numbers", ".pdf", ".doc", ".docx")):
         raise ImportFileError(_("Dieses Dateiformat wird nicht unterstützt. Bitte laden Sie eine CSV- oder "
                                 "XLSX-Datei hoch."))
@@ -308,8 +328,8 @@ def detect_kind(data, filename):
 def read_table(data, filename, *, encoding="utf-8", sheet=None, limit_bytes=None):
     """Read the cells of a CSV or XLSX file; raises ImportFileError when that is impossible."""
     if limit_bytes is not None and len(data) > limit_bytes:
-        raise ImportFileError(_("Die Datei ist %(size)s groß; erlaubt sind höchstens %(max)s.",
-                                size=format_size(len(data)), max=format_size(limit_bytes)))
+        raise ImportFileError(_("Die Datei ist zu groß; erlaubt sind höchstens %(max)s. Bitte teilen Sie sie in "
+                                "mehrere Dateien auf.", max=format_size(limit_bytes)))
     if not data or not data.strip():
         raise ImportFileError(_("Die Datei ist leer."))
     kind = detect_kind(data, filename)
@@ -389,7 +409,7 @@ def read_xlsx(data, filename, sheet=None):
                                 "sie in Excel oder LibreOffice und speichern Sie sie als „Excel-Arbeitsmappe "
                                 "(.xlsx)“ oder als CSV.", name=filename))
     except Exception as error:  # openpyxl raises many kinds on damaged files; none may become a 500
-        current_app.logger.warning("import: unreadable xlsx %r: %r", filename, error)
+        current_app.logger.info("import: unreadable xlsx %r: %r", filename, error)
         raise ImportFileError(_("Die Datei „%(name)s“ ist keine gültige Excel-Datei (XLSX). Bitte öffnen Sie "
                                 "sie in Excel oder LibreOffice und speichern Sie sie als „Excel-Arbeitsmappe "
                                 "(.xlsx)“ oder als CSV.", name=filename))
@@ -605,11 +625,10 @@ def parse_row(number, cells, mapping, default_source, lookups, now=None):
     def fail(target, message):
         row.errors.append(RowError(number, target, message))
 
+    # Only the imported columns count: a column that is not imported cannot spoil the data.
     encoding_field = next((target for target in FIELDS if _has_surrogates(cell(target))), None)
-    if encoding_field is None and any(_has_surrogates(value) for value in cells):
-        encoding_field = ""  # an unmapped column: still a sign of the wrong encoding
     if encoding_field is not None:
-        fail(encoding_field or None, _("Die Zeile enthält Zeichen, die in der gewählten Kodierung ungültig sind. "
+        fail(encoding_field, _("Die Zeile enthält Zeichen, die in der gewählten Kodierung ungültig sind. "
                                        "Wurde die Datei mit Excel als „CSV (Trennzeichen-getrennt)“ gespeichert? "
                                        "Dann wählen Sie die Kodierung Windows-1252 (cp1252)."))
     for target in ("title", "text", "sector", "district", "source", "event_name", "facilitator"):
@@ -685,17 +704,17 @@ def analyse(table, filename, *, mapping=None, default_source=Source.LETTER):
             "Online-Ideen können nicht importiert werden, weil hinter importierten Ideen kein Konto steht. "
             "Bitte wählen Sie eine andere Herkunft.")))
         return result
-    if any(_has_surrogates(cell) for cell in table.header):
+    missing = [target for target in REQUIRED_COLUMNS if result.mapping.get(target) is None]
+    if missing and any(_has_surrogates(cell) for cell in table.header):
         result.errors.append(RowError(table.header_row, None, _(
             "Die Kopfzeile enthält Zeichen, die in der gewählten Kodierung ungültig sind. Wurde die Datei mit Excel "
             "als „CSV (Trennzeichen-getrennt)“ gespeichert? Dann wählen Sie die Kodierung Windows-1252 (cp1252).")))
-    missing = [target for target in REQUIRED_COLUMNS if result.mapping.get(target) is None]
     for target in missing:
         result.errors.append(RowError(table.header_row, target, _(
             "Keine Spalte für „%(field)s“ gefunden. Die Kopfzeile enthält: %(columns)s. Benennen Sie die Spalte "
             "um (z. B. %(example)s) oder ordnen Sie sie ausdrücklich zu.",
             field=FIELD_LABELS[target], columns=", ".join(f"„{name}“" for name in result.columns) or "–",
-            example=", ".join(f"„{name.title()}“" for name in SYNONYMS[target][:2]))))
+            example=", ".join(f"„{name}“" for name in COLUMN_EXAMPLES[target][:2]))))
     if missing:
         return result
     if not table.rows:
@@ -753,7 +772,7 @@ def commit(result, actor, *, filename=None):
             ids.append(idea.id)
         sources = sorted({row.source.value for row in result.rows})
         record("ideas.imported", actor=actor, object_type=Idea.audit_type,
-               new={"count": len(ids), "first_id": ids[0], "last_id": ids[-1]},
+               new={"count": len(ids), "file": filename[:200], "first_id": ids[0], "last_id": ids[-1]},
                details={"file": filename[:200], "format": result.kind, "sources": sources,
                         "sheet": result.sheet, "encoding": result.encoding})
         return ids

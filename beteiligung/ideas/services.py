@@ -422,10 +422,45 @@ def restore(target, actor, reason):
 
 def dismiss_reports(target, actor, reason=None):
     """The moderator keeps the content: open reports are closed."""
+    if target.is_hidden:
+        raise IdeaError(_("Der Beitrag ist ausgeblendet. Soll er sichtbar sein, blenden Sie ihn mit einer "
+                          "Begründung wieder ein."))
     if not db.session.scalar(_open_reports(target).limit(1)):
         raise IdeaError(_("Zu diesem Beitrag gibt es keine offenen Meldungen."))
     _resolve_reports(target, actor, "kept")
     record(f"{_target_of(target)}.reports_dismissed", target, actor=actor, reason=(reason or "").strip() or None)
+
+
+def confirm_hidden(target, actor, reason):
+    """The moderator agrees with an automatic hiding: the open reports are closed as
+    "hidden", and the author is told the moderator's reason instead of the automatic one."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise IdeaError(_("Bitte geben Sie einen Grund an; die Autorin oder der Autor sieht ihn."), "reason")
+    if not target.is_hidden:
+        raise IdeaError(_("Der Beitrag ist nicht ausgeblendet."))
+    if not db.session.scalar(_open_reports(target).limit(1)):
+        raise IdeaError(_("Über diese Ausblendung wurde bereits entschieden."))
+    old_reason = target.hidden_reason
+    target.hidden_reason = reason
+    _resolve_reports(target, actor, "hidden")
+    kind = _target_of(target)
+    record(f"{kind}.hide_confirmed", target, actor=actor, old={"hidden_reason": old_reason},
+           new={"hidden_reason": reason}, reason=reason)
+    label = _("Ihre Idee") if kind == "idea" else _("Ihr Kommentar")
+    notify(_author_of(target), f"{kind}.hidden",
+           _("%(what)s bleibt nach Prüfung durch die Moderation ausgeblendet. Grund: %(reason)s",
+             what=label, reason=reason),
+           _url_of(target), subject=_("Ihr Beitrag bleibt ausgeblendet"))
+    return target
+
+
+def hide_or_confirm(target, actor, reason):
+    """A moderator's "hide": hides visible content, or confirms an automatic hiding
+    that still waits for a decision."""
+    if target.is_hidden and db.session.scalar(_open_reports(target).limit(1)):
+        return confirm_hidden(target, actor, reason)
+    return hide(target, actor, reason)
 
 
 def block_user(person, actor, reason):
@@ -605,10 +640,10 @@ def _check_answer_template(template, title, status, text):
         raise IdeaError(_("Der Text darf höchstens %(max)d Zeichen lang sein.", max=TEXT_MAX), "text")
     if status is not None and status not in {s.value for s in Status}:
         raise IdeaError(_("Unbekannter Status."), "status")
-    clash = select(AnswerTemplate.id).where(func.lower(AnswerTemplate.title) == title.lower())
+    others = select(AnswerTemplate.title)  # a few dozen at most; compared here, so "Ä" and "ä" clash everywhere
     if template is not None and template.id is not None:
-        clash = clash.where(AnswerTemplate.id != template.id)
-    if db.session.scalar(clash.limit(1)) is not None:
+        others = others.where(AnswerTemplate.id != template.id)
+    if any(other.casefold() == title.casefold() for other in db.session.scalars(others)):
         raise IdeaError(_("Es gibt bereits eine Vorlage mit diesem Titel."), "title")
     return title, status, text
 
@@ -648,6 +683,17 @@ def delete_answer_template(template, actor):
     record("answer_template.deleted", template, actor=actor, object_type="answer_template",
            old=_template_values(template))
     db.session.delete(template)
+
+
+def participation_figures():
+    """Headline numbers for the start page, in one query."""
+    visible = Idea.hidden_at.is_(None)
+    row = db.session.execute(select(
+        func.count(Idea.id), func.coalesce(func.sum(Idea.support_count), 0),
+        func.coalesce(func.sum(Idea.comment_count), 0), func.coalesce(func.sum(Idea.dot_votes), 0),
+        func.count(Idea.answered_at),
+    ).where(visible)).one()
+    return {"ideas": row[0], "supports": row[1], "comments": row[2], "dot_votes": row[3], "answered": row[4]}
 
 
 # --- links to measures (filled in by the measures area) -----------------------------------------

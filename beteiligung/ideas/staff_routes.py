@@ -9,6 +9,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from ..access import allow
 from ..audit.services import entries_for, record
@@ -51,8 +52,9 @@ def _add_error(field, message):
 
 def _prepare_status_form(form, templates):
     """Offer the answer templates; each option carries its text for staff.js."""
-    form.template.choices = [("", _("keine Vorlage"))] + [
-        (str(template.id), template.title, {"data-text": template.text, "data-status": template.status or ""})
+    form.template.choices = [SelectChoice("", _("keine Vorlage"))] + [
+        SelectChoice(str(template.id), template.title,
+                     render_kw={"data-text": template.text, "data-status": template.status or ""})
         for template in templates
     ]
     form.template.render_kw = {"data-answer-template": "",
@@ -120,6 +122,8 @@ def ideas():
     templates = services.answer_templates()
     form = BulkStatusForm()
     _prepare_status_form(form, templates)
+    # No preselected status: a careless click must not answer a whole selection.
+    form.status.choices = [SelectChoice("", _("Bitte wählen"))] + list(form.status.choices)
     if form.validate_on_submit():
         if _bulk_answer(form, templates):
             return redirect(url_for("idea_staff.ideas", **args))
@@ -155,7 +159,8 @@ def _bulk_answer(form, templates):
         changes = services.bulk_change_status(chosen, current_user, form.status.data, answer, merged_into=target)
     except IdeaError as error:
         db.session.rollback()
-        _add_error(getattr(form, error.field, None) or form.ids,
+        field = getattr(form, error.field, None) if error.field else None
+        _add_error(field if field is not None else form.ids,
                    _("%(message)s Es wurde keine Idee geändert.", message=error.message))
         return False
     db.session.commit()
@@ -216,8 +221,15 @@ def idea(idea_id):
     return render_template(
         "idea_staff/idea.html", idea=idea, status_form=status_form, staff_form=staff_form,
         history=services.status_history(idea), entries=entries_for("idea", idea.id), merged=merged,
-        reason_form=ReasonForm(formdata=None),
+        reason_form=ReasonForm(formdata=None), status_label=_status_label,
     )
+
+
+def _status_label(value):
+    try:
+        return Status(value).label
+    except ValueError:
+        return value
 
 
 def _set_status(idea, form, templates):
@@ -319,6 +331,9 @@ def enter():
                                     .order_by(Idea.created_at.desc(), Idea.id.desc()).limit(RECENT_ENTRIES)).all()
         totals = db.session.execute(select(func.count(Idea.id), func.coalesce(func.sum(Idea.dot_votes), 0))
                                     .where(Idea.event_name == event_name)).one()
+    if not form.errors:  # with errors, the error summary takes the focus
+        first = form.title if form.event_name.data else form.event_name
+        first.render_kw = {**(first.render_kw or {}), "autofocus": True}
     return render_template("idea_staff/enter.html", form=form, token=str(uuid.uuid4()), recent=recent,
                            event_name=event_name, totals=totals)
 
@@ -373,8 +388,9 @@ class AnswerTemplateForm(FlaskForm):
                         filters=[strip], render_kw={"maxlength": services.ANSWER_TEMPLATE_TITLE_MAX},
                         description=_l("Nur für die Verwaltung sichtbar, z. B. „Bundesrecht – nicht zuständig“."))
     status = SelectField(_l("Passt zum Status"),
-                         choices=[("", _l("zu jedem Status"))] + [(s.value, label) for s, label in STATUS_LABELS.items()
-                                                                  if s is not Status.SUBMITTED],
+                         choices=[SelectChoice("", _l("zu jedem Status"))]
+                         + [SelectChoice(s.value, label) for s, label in STATUS_LABELS.items()
+                            if s is not Status.SUBMITTED],
                          description=_l("Beim Auswählen der Vorlage wird dieser Status vorgeschlagen."))
     text = TextAreaField(_l("Antworttext"), validators=[required(), max_length(TEXT_MAX), plain_text],
                          filters=[strip], render_kw={"rows": 8, "maxlength": TEXT_MAX},
@@ -402,7 +418,8 @@ def answer_templates():
             db.session.commit()
             flash(_("Die Vorlage „%(title)s“ ist angelegt.", title=template.title), "success")
             return redirect(url_for("idea_staff.answer_templates"))
-    return render_template("idea_staff/answer_templates.html", form=form, templates=services.answer_templates())
+    return render_template("idea_staff/answer_templates.html", form=form, templates=services.answer_templates(),
+                           status_label=_status_label)
 
 
 @bp.route("/antwortvorlagen/<int:template_id>", methods=["GET", "POST"])
@@ -439,3 +456,7 @@ def delete_answer_template(template_id):
     flash(_("Die Vorlage „%(title)s“ ist gelöscht. Bereits gegebene Antworten bleiben unverändert.", title=title),
           "success")
     return redirect(url_for("idea_staff.answer_templates"))
+
+
+from . import import_routes  # noqa: E402,F401  (the import pages, on this blueprint)
+from . import moderation_routes  # noqa: E402,F401  (moderation and process settings, on this blueprint)
