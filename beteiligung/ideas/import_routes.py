@@ -22,6 +22,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
+from wtforms.fields.choices import SelectChoice
 from wtforms import HiddenField, SelectField, SubmitField
 
 from ..access import allow
@@ -41,7 +42,7 @@ SAMPLE_ROWS = 3
 UPLOAD_EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
 CLAIMED = ".claimed"
 
-IMPORT_SOURCES = [(source.value, SOURCE_LABELS[source]) for source in Source if source.is_analog]
+IMPORT_SOURCES = [SelectChoice(source.value, SOURCE_LABELS[source]) for source in Source if source.is_analog]
 NO_COLUMN = ""
 
 
@@ -52,7 +53,7 @@ class UploadForm(FlaskForm):
     source = SelectField(_l("Herkunft der Ideen"), choices=IMPORT_SOURCES, default=Source.LETTER.value,
                          validators=[required()],
                          description=_l("Gilt für alle Zeilen, in denen die Datei keine eigene Herkunft nennt."))
-    encoding = SelectField(_l("Kodierung (nur bei CSV)"), choices=list(importing.ENCODING_LABELS.items()),
+    encoding = SelectField(_l("Kodierung (nur bei CSV)"), choices=[SelectChoice(value, label) for value, label in importing.ENCODING_LABELS.items()],
                            default="utf-8", validators=[required()],
                            description=_l("Wenn Umlaute in der Vorschau falsch erscheinen oder Zeilen als ungültig "
                                           "kodiert gemeldet werden, wählen Sie Windows-1252."))
@@ -75,7 +76,7 @@ class MappingForm(FlaskForm):
     col_created_at = _column_field("created_at")
     # Sheet and encoding only re-read the file when they change; unknown values are ignored there.
     sheet = SelectField(_l("Tabellenblatt"), choices=[], validate_choice=False)
-    encoding = SelectField(_l("Kodierung"), choices=list(importing.ENCODING_LABELS.items()), validate_choice=False)
+    encoding = SelectField(_l("Kodierung"), choices=[SelectChoice(value, label) for value, label in importing.ENCODING_LABELS.items()], validate_choice=False)
     source = SelectField(_l("Herkunft, wenn die Datei keine nennt"), choices=IMPORT_SOURCES, validators=[required()])
     submit = SubmitField(_l("Weiter zur Vorschau"))
 
@@ -215,7 +216,7 @@ def import_start():
                            max_size=importing.format_size(current_app.config["IMPORT_MAX_BYTES"]),
                            max_rows=importing.max_rows(), fields=importing.FIELDS, labels=importing.FIELD_LABELS,
                            examples=importing.COLUMN_EXAMPLES, sectors=active_sectors(), districts=active_districts(),
-                           sources=[label for _value, label in IMPORT_SOURCES])
+                           sources=[choice.label for choice in IMPORT_SOURCES])
 
 
 @bp.route("/ideen/import/zuordnung", methods=["GET", "POST"])
@@ -251,11 +252,11 @@ def import_mapping():
         _discard(state)
         session.pop(SESSION_KEY, None)
         return _start_over(error.message)
-    choices = [(NO_COLUMN, _("– keine Spalte –"))] + [
-        (str(index), importing.column_label(index, table.header)) for index in range(len(table.header))]
+    choices = [SelectChoice(NO_COLUMN, _("– keine Spalte –"))] + [
+        SelectChoice(str(index), importing.column_label(index, table.header)) for index in range(len(table.header))]
     for column_field in form.column_fields():
         column_field.choices = choices
-    form.sheet.choices = [(name, name) for name in table.sheet_names] or [("", "–")]
+    form.sheet.choices = [SelectChoice(name, name) for name in table.sheet_names] or [SelectChoice("", "–")]
     mapping = _stored_mapping(state) or importing.auto_mapping(table.header)
     if request.method == "GET":
         for target in importing.FIELDS:

@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..audit.services import record
+from ..extensions import db
 from ..models import utcnow
 from . import services
 from .models import TEXT_MAX, TITLE_MAX, Idea, Source
@@ -759,17 +760,20 @@ def commit(result, actor, *, filename=None):
     filename = filename or result.filename
 
     def work():
-        ids = []
+        ideas = []
         for row in result.rows:
             try:
                 idea = services.create_idea(
                     None, row.title, row.text, sector=row.sector, district=row.district, source=row.source,
                     entered_by=actor, event_name=row.event_name, facilitator=row.facilitator,
-                    dot_votes=row.dot_votes, created_at=row.created_at, check_phase=False, audit=False)
+                    dot_votes=row.dot_votes, created_at=row.created_at, check_phase=False, audit=False,
+                    flush=False)
             except services.IdeaError as error:
                 raise ImportFailed([RowError(row.row, error.field if error.field in FIELDS else None,
                                              error.message)])
-            ids.append(idea.id)
+            ideas.append(idea)
+        db.session.flush()  # one batch of inserts for the whole file
+        ids = [idea.id for idea in ideas]
         sources = sorted({row.source.value for row in result.rows})
         record("ideas.imported", actor=actor, object_type=Idea.audit_type,
                new={"count": len(ids), "file": filename[:200], "first_id": ids[0], "last_id": ids[-1]},

@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from wtforms.fields.choices import SelectChoice
 
 from ..access import allow
 from ..extensions import db, limiter
@@ -165,6 +166,11 @@ def edit(idea_id):
         flash(_("Diese Idee kann nicht mehr bearbeitet werden, weil die Verwaltung sie bereits prüft."), "info")
         return redirect(url_for("ideas.detail", idea_id=idea.id))
     form = IdeaForm(obj=idea if request.method == "GET" else None)
+    # An entry deactivated since the idea was written stays selectable for this idea.
+    if not idea.district.active:
+        form.district.choices.append(SelectChoice(idea.district.code, idea.district.name))
+    if idea.sector is not None and not idea.sector.active:
+        form.sector.choices.append(SelectChoice(idea.sector.code, idea.sector.name))
     if request.method == "GET":
         form.sector.data = idea.sector.code if idea.sector else UNKNOWN_SECTOR
         form.district.data = idea.district.code

@@ -180,11 +180,12 @@ def _check_point(latitude, longitude):
 
 def create_idea(author, title, text, *, sector=None, district, latitude=None, longitude=None,
                 source=Source.ONLINE, entered_by=None, event_name=None, facilitator=None, dot_votes=0,
-                created_at=None, check_phase=True, form_token=None, audit=True):
+                created_at=None, check_phase=True, form_token=None, audit=True, flush=True):
     """Add an idea. Online ideas need an author and an open collection phase; analog
     ideas are entered by staff (`entered_by`) with their event, facilitator and dots.
     `form_token`: the one-time token of the entry form, kept in the audit entry so a
-    resubmitted form is recognised (see `idea_entered_with_token`)."""
+    resubmitted form is recognised (see `idea_entered_with_token`). `flush=False` (bulk
+    imports) leaves the insert to the caller's next flush, so ids come later."""
     source = Source(source)
     title, text = _clean_text(title), _clean_text(text)
     _check_fields(title, text)
@@ -206,7 +207,8 @@ def create_idea(author, title, text, *, sector=None, district, latitude=None, lo
     if created_at is not None:
         idea.created_at = idea.updated_at = created_at
     db.session.add(idea)
-    db.session.flush()
+    if flush or audit:
+        db.session.flush()
     if entered_by is not None and audit:  # audit=False: the importer records one entry for the whole file
         record("idea.entered", idea, actor=entered_by,
                new={"source": source.value, "event_name": idea.event_name, "dot_votes": dot_votes},
