@@ -416,16 +416,6 @@ def test_support_refused_when_closed_hidden_merged_or_anonymous(client, make_ide
     assert client.get(f"/api/v1/ideas/{idea_id}").json["supports"] == 1
 
 
-def test_support_state_shows_in_the_html_list_too(client, make_idea, users, token_for):
-    """The API and the web pages share the counter."""
-    idea_id = make_idea(title="Gemeinsamer Zähler")
-    client.post(f"/api/v1/ideas/{idea_id}/support", headers=token_for(users["citizen"]))
-    html = login_as(client, users["citizen"]).get(f"/ideen/{idea_id}").get_data(as_text=True)
-    assert "Gemeinsamer Zähler" in html
-    with client.application.app_context():
-        assert db.session.get(Idea, idea_id).support_count == 1
-
-
 def test_openapi_documents_the_idea_resources(client):
     spec = client.get("/api/v1/openapi.json").json
     validate(spec)

@@ -1,5 +1,6 @@
 """`flask ideas ...`: import ideas from CSV/XLSX, export them, rebuild the search index."""
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -144,7 +145,7 @@ def export_command(fmt, output, full, base_url):
         _fail("--base-url muss mit http:// oder https:// beginnen.")
     with current_app.test_request_context("/", base_url=base_url):
         if str(output) == "-":
-            stream = click.get_binary_stream("stdout")
+            stream = sys.stdout.buffer
             count = write_export(fmt, stream, full=full)
             stream.flush()
             click.echo(f"{count} Ideen exportiert.", err=True)

@@ -1,7 +1,9 @@
 """Full-text search over ideas, index-backed on both databases.
 
-- PostgreSQL: a GIN index on `to_tsvector('german', title || ' ' || text)`; queries
-  use `to_tsquery('german', ...)`, whose Snowball stemmer maps Radwege to radweg.
+- PostgreSQL: a stored generated column `search_vector` =
+  `to_tsvector('german', title || ' ' || text)` with a GIN index; queries use
+  `to_tsquery('german', ...)`, whose Snowball stemmer maps Radwege to radweg, and rank
+  on the stored vector, so ranking thousands of matches does not re-parse their texts.
 - SQLite: an FTS5 table `idea_search` whose rowid is the idea id and whose one
   column holds the Snowball-stemmed words of title and text. It is kept up to date
   by mapper events on Idea, so every write through the ORM updates it.
@@ -25,7 +27,10 @@ _stemmer = snowballstemmer.stemmer("german")
 SQLITE_CREATE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} "
                  "USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0')")
 SQLITE_DROP = f"DROP TABLE IF EXISTS {SQLITE_TABLE}"
-POSTGRES_CREATE = f"CREATE INDEX IF NOT EXISTS {POSTGRES_INDEX} ON ideas USING gin ({POSTGRES_DOCUMENT})"
+POSTGRES_COLUMN = "search_vector"
+POSTGRES_ADD_COLUMN = (f"ALTER TABLE ideas ADD COLUMN IF NOT EXISTS {POSTGRES_COLUMN} tsvector "
+                       f"GENERATED ALWAYS AS ({POSTGRES_DOCUMENT}) STORED")
+POSTGRES_CREATE = f"CREATE INDEX IF NOT EXISTS {POSTGRES_INDEX} ON ideas USING gin ({POSTGRES_COLUMN})"
 POSTGRES_DROP = f"DROP INDEX IF EXISTS {POSTGRES_INDEX}"
 
 
@@ -43,12 +48,13 @@ def document_terms(title, body):
 
 def is_search_object(name):
     """Objects that exist only in the database (FTS table, expression index): Alembic ignores them."""
-    return bool(name) and (name == POSTGRES_INDEX or name.startswith(SQLITE_TABLE))
+    return bool(name) and (name in (POSTGRES_INDEX, POSTGRES_COLUMN) or name.startswith(SQLITE_TABLE))
 
 
 def attach(idea_table, idea_mapper):
     """Create the search structures with the ideas table and keep SQLite's index current."""
     event.listen(idea_table, "after_create", DDL(SQLITE_CREATE).execute_if(dialect="sqlite"))
+    event.listen(idea_table, "after_create", DDL(POSTGRES_ADD_COLUMN).execute_if(dialect="postgresql"))
     event.listen(idea_table, "after_create", DDL(POSTGRES_CREATE).execute_if(dialect="postgresql"))
     event.listen(idea_table, "before_drop", DDL(SQLITE_DROP).execute_if(dialect="sqlite"))
 
@@ -94,7 +100,7 @@ def apply(query, session, idea_id, search):
         # to_tsquery stems each word with the German configuration; ":*" makes it a prefix.
         tsquery = func.to_tsquery(literal_column("'german'::regconfig"),
                                   " & ".join(f"{word}:*" for word in found))
-        document = literal_column(POSTGRES_DOCUMENT)
+        document = literal_column(f"ideas.{POSTGRES_COLUMN}")
         return query.where(document.op("@@")(tsquery)), -func.ts_rank(document, tsquery)
     fts = table(SQLITE_TABLE, column("rowid"), column("terms"))
     expression = " AND ".join(f'"{_stemmer.stemWord(word)}"*' for word in found)

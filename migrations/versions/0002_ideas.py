@@ -1,6 +1,7 @@
 """Ideas with supports, comments, reports, status changes and answers; fields of
 action, districts, phases; in-app notifications; blocking of accounts; full-text
-search (FTS5 table on SQLite, GIN index with the German configuration on PostgreSQL).
+search (FTS5 table on SQLite; on PostgreSQL a stored tsvector column with the German
+configuration and a GIN index).
 
 Revision ID: 0002
 Revises: 0001
@@ -19,8 +20,10 @@ depends_on = None
 # Frozen copies of beteiligung/ideas/search.py and the default fields of action.
 SQLITE_SEARCH_TABLE = ("CREATE VIRTUAL TABLE IF NOT EXISTS idea_search "
                        "USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0')")
-POSTGRES_SEARCH_INDEX = ("CREATE INDEX IF NOT EXISTS ix_ideas_fulltext ON ideas USING gin "
-                         "(to_tsvector('german'::regconfig, (coalesce(title, '') || ' ' || coalesce(text, ''))))")
+POSTGRES_SEARCH_COLUMN = ("ALTER TABLE ideas ADD COLUMN IF NOT EXISTS search_vector tsvector GENERATED ALWAYS AS "
+                          "(to_tsvector('german'::regconfig, (coalesce(title, '') || ' ' || coalesce(text, '')))) "
+                          "STORED")
+POSTGRES_SEARCH_INDEX = "CREATE INDEX IF NOT EXISTS ix_ideas_fulltext ON ideas USING gin (search_vector)"
 DEFAULT_SECTORS = [
     ('wohngebaeude', 'Wohngebäude und Quartiere',
      'Sanierung und Heizung von Wohnhäusern, Quartierskonzepte, Beratung von Eigentümern und Mietern.',
@@ -243,6 +246,7 @@ def upgrade():
     if dialect == 'sqlite':
         op.execute(SQLITE_SEARCH_TABLE)
     elif dialect == 'postgresql':
+        op.execute(POSTGRES_SEARCH_COLUMN)
         op.execute(POSTGRES_SEARCH_INDEX)
     sectors = sa.table('sectors', sa.column('code'), sa.column('name'), sa.column('description'),
                        sa.column('seed_terms'), sa.column('position'), sa.column('active'))
