@@ -351,3 +351,29 @@ def test_personal_data_export_and_deletion(app, client, users, make_idea):
     assert idea.latitude is None
     page = app.test_client().get(f"/ideen/{idea_id}").get_data(as_text=True)
     assert "gelöschtes Konto" in page
+
+
+def test_double_submit_stores_one_idea_and_one_comment(app, client, users, idea_setup):
+    login_as(client, users["citizen"])
+    data = {"title": "Bänke an der Saale", "text": "Alle 300 Meter eine Bank.", "sector": "uebergreifend",
+            "district": "winzerla"}
+    first = post_form(client, "/ideen/neu", data)
+    second = post_form(client, "/ideen/neu", data, follow_redirects=True)
+    assert "nicht doppelt gespeichert" in second.get_data(as_text=True)
+    assert _count(app, Idea) == 1
+    idea_id = int(first.headers["Location"].rsplit("/", 1)[1])
+    for _ in range(2):
+        post_form(client, f"/ideen/{idea_id}/kommentare", {"text": "Und Mülleimer!"})
+    assert _count(app, Comment) == 1 and _idea(app, idea_id).comment_count == 1
+
+
+def test_rate_limit_on_new_ideas(app, client, users, idea_setup):
+    app.config["IDEA_RATE_LIMIT"] = "2 per hour"
+    try:
+        login_as(client, users["citizen"])
+        codes = [post_form(client, "/ideen/neu", {"title": f"Idee {n}", "text": f"Text {n}",
+                                                  "sector": "energie", "district": "winzerla"}).status_code
+                 for n in range(3)]
+    finally:
+        app.config["IDEA_RATE_LIMIT"] = "10 per hour"
+    assert codes == [302, 302, 429] and _count(app, Idea) == 2

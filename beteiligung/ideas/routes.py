@@ -134,6 +134,10 @@ def create():
     is_open = collection is not None and collection.is_open()
     form = IdeaForm()
     if is_open and not current_user.is_blocked and form.validate_on_submit():
+        earlier = services.recent_duplicate_idea(current_user, form.title.data, form.text.data)
+        if earlier is not None:  # the same form sent twice (double click, reload)
+            flash(_("Diese Idee haben Sie gerade schon eingereicht; sie wurde nicht doppelt gespeichert."), "info")
+            return redirect(url_for("ideas.detail", idea_id=earlier.id))
         try:
             idea = services.create_idea(current_user, form.title.data, form.text.data, **_idea_form_values(form))
         except IdeaError as error:
@@ -259,6 +263,10 @@ def comment(idea_id):
         if parent is None:
             flash(_("Der Kommentar, auf den Sie antworten, existiert nicht mehr."), "error")
             return redirect(url_for("ideas.detail", idea_id=idea.id))
+    earlier = services.recent_duplicate_comment(idea, current_user, form.text.data)
+    if earlier is not None:
+        flash(_("Diesen Kommentar haben Sie gerade schon veröffentlicht."), "info")
+        return redirect(url_for("ideas.detail", idea_id=idea.id, _anchor=f"kommentar-{earlier.id}"))
     try:
         created = services.add_comment(idea, current_user, form.text.data, parent,
                                        official=request.form.get("official") == "1")

@@ -3,6 +3,8 @@ and answering. Views, the API, the importer and the demo all go through here, so
 rules hold everywhere. Functions raise IdeaError with a German message and leave
 committing to the caller.
 """
+from datetime import timedelta
+
 from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
@@ -293,6 +295,22 @@ def supported_ids(user, idea_ids):
 
 
 # --- comments -----------------------------------------------------------------------------
+
+DUPLICATE_WINDOW = timedelta(minutes=5)
+
+
+def recent_duplicate_idea(author, title, text):
+    """The idea `author` submitted with the same title and text a moment ago (a double submit)."""
+    return db.session.scalar(select(Idea).where(
+        Idea.author_id == author.id, Idea.title == _clean_text(title), Idea.text == _clean_text(text),
+        Idea.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Idea.id.desc()).limit(1))
+
+
+def recent_duplicate_comment(idea, author, text):
+    return db.session.scalar(select(Comment).where(
+        Comment.idea_id == idea.id, Comment.author_id == author.id, Comment.text == _clean_text(text),
+        Comment.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Comment.id.desc()).limit(1))
+
 
 def add_comment(idea, user, text, parent=None, *, official=False):
     _ensure_may_write(user)
