@@ -11,6 +11,11 @@ def utcnow():
     return datetime.now(timezone.utc)
 
 
+def isoformat(value):
+    """ISO 8601 text of a date or time, None stays None (for JSON)."""
+    return value.isoformat() if value is not None else None
+
+
 class UTCDateTime(TypeDecorator):
     """A timestamp stored as UTC and always returned timezone-aware.
 

@@ -75,7 +75,8 @@ def test_public_export_has_counts_and_no_personal_data(app, exported_ideas, tmp_
     online = rows[exported_ideas["online"]]
     assert int(online["supports"]) == 2 and int(online["comments"]) == 3
     assert online["url"] == f"https://klima.example/ideen/{exported_ideas['online']}"
-    assert "author_email" not in online and "latitude" not in online
+    assert "author_email" not in online and "author_name" not in online and "facilitator" not in online
+    assert "latitude" in online  # the map point is published on the idea's page, so it is open data too
     card = rows[exported_ideas["formula"]]
     assert int(card["dot_votes"]) == 5 and card["source"] == "workshop"
 

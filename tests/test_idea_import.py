@@ -354,9 +354,9 @@ def mapping_form(page, **overrides):
     """The mapping form as the browser would send it, from the rendered page."""
     html = page.get_data(as_text=True)
     data = {}
-    for select in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        selected = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', select.group(2))
-        data[select.group(1)] = next(value for value in selected.groups() if value is not None) if selected else ""
+    for element in re.finditer(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
+        selected = re.search(r'<option selected value="([^"]*)"|<option value="([^"]*)" selected', element.group(2))
+        data[element.group(1)] = next(value for value in selected.groups() if value is not None) if selected else ""
     data.update(overrides)
     return data
 

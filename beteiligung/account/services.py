@@ -11,7 +11,7 @@ from ..audit.services import record
 from ..auth.models import ApiToken, User, new_session_token
 from ..extensions import db
 from ..mail.models import OutboxMessage
-from ..models import utcnow
+from ..models import isoformat, utcnow
 
 _exporters = []  # (key, function(user) -> JSON-serialisable data)
 _deletion_hooks = []  # function(user), run before the account is anonymised
@@ -29,15 +29,12 @@ def account_deletion_hook(function):
     return function
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
 
 def export_personal_data(user):
     """Everything the platform stores about `user`, as one JSON-serialisable dict."""
     data = {
         "format": "beteiligung-personal-data/1",
-        "exported_at": _iso(utcnow()),
+        "exported_at": isoformat(utcnow()),
     }
     for key, exporter in _exporters:
         data[key] = exporter(user)
@@ -51,10 +48,10 @@ def _export_account(user):
         "email": user.email,
         "display_name": user.display_name,
         "role": user.role,
-        "created_at": _iso(user.created_at),
-        "updated_at": _iso(user.updated_at),
-        "privacy_accepted_at": _iso(user.privacy_accepted_at),
-        "last_login_at": _iso(user.last_login_at),
+        "created_at": isoformat(user.created_at),
+        "updated_at": isoformat(user.updated_at),
+        "privacy_accepted_at": isoformat(user.privacy_accepted_at),
+        "last_login_at": isoformat(user.last_login_at),
     }
 
 
@@ -62,8 +59,8 @@ def _export_account(user):
 def _export_tokens(user):
     tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id))
     return [
-        {"name": t.name, "hint": t.hint, "created_at": _iso(t.created_at),
-         "last_used_at": _iso(t.last_used_at), "revoked_at": _iso(t.revoked_at)}
+        {"name": t.name, "hint": t.hint, "created_at": isoformat(t.created_at),
+         "last_used_at": isoformat(t.last_used_at), "revoked_at": isoformat(t.revoked_at)}
         for t in tokens
     ]
 
@@ -74,8 +71,8 @@ def _export_emails(user):
         select(OutboxMessage).where(_messages_of(user)).order_by(OutboxMessage.id)
     )
     return [
-        {"created_at": _iso(m.created_at), "recipient": m.recipient, "subject": m.subject,
-         "body": m.body_text, "status": m.status, "sent_at": _iso(m.sent_at)}
+        {"created_at": isoformat(m.created_at), "recipient": m.recipient, "subject": m.subject,
+         "body": m.body_text, "status": m.status, "sent_at": isoformat(m.sent_at)}
         for m in messages
     ]
 
@@ -86,7 +83,7 @@ def _export_actions(user):
         select(AuditEntry).where(AuditEntry.actor_id == user.id).order_by(AuditEntry.id)
     )
     return [
-        {"created_at": _iso(e.created_at), "action": e.action, "object_type": e.object_type,
+        {"created_at": isoformat(e.created_at), "action": e.action, "object_type": e.object_type,
          "object_id": e.object_id, "old_values": e.old_values, "new_values": e.new_values,
          "reason": e.reason}
         for e in entries

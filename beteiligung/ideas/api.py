@@ -20,10 +20,12 @@ from ..api.openapi import add_schema, document
 from ..errors import api_error
 from ..extensions import db, limiter
 from ..forms import plain_text
+from ..models import isoformat
 from ..roles import EVERYONE, SIGNED_IN
 from . import services
 from .models import TEXT_MAX, TITLE_MAX, Idea, Source, Status
 from .queries import SORTS, build_query, parse_filters
+from .serialise import public_fields
 from .services import IdeaError, NotPermitted, PhaseClosed
 from .transactions import retrying
 
@@ -116,40 +118,15 @@ LIST_PARAMETERS = [
 
 # --- JSON -----------------------------------------------------------------------------------
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def idea_json(idea, measures=(), supported=False):
-    return {
-        "id": idea.id,
-        "title": idea.title,
-        "text": idea.text,
-        "sector": idea.sector.code if idea.sector else None,
-        "sector_name": idea.sector.name if idea.sector else None,
-        "district": idea.district.code,
-        "district_name": idea.district.name,
-        "status": idea.status,
-        "status_label": str(idea.status_enum.label),
-        "source": idea.source,
-        "source_label": str(idea.source_enum.label),
-        "event_name": idea.event_name,
+    data = public_fields(idea)
+    data.update({
         "author_name": str(idea.author_name),
-        "supports": idea.support_count,
-        "dot_votes": idea.dot_votes,
-        "comments": idea.comment_count,
         "supported": supported,
-        "answer": idea.answer,
-        "answered_at": _iso(idea.answered_at),
-        "merged_into": idea.merged_into_id,
-        "latitude": idea.latitude,
-        "longitude": idea.longitude,
-        "created_at": _iso(idea.created_at),
-        "updated_at": _iso(idea.updated_at),
-        "edited_at": _iso(idea.edited_at),
-        "url": url_for("ideas.detail", idea_id=idea.id, _external=True),
+        "edited_at": isoformat(idea.edited_at),
         "measures": [measure["id"] for measure in measures],
-    }
+    })
+    return data
 
 
 def _serialise_many(ideas):
@@ -224,7 +201,7 @@ def idea(idea_id):
     data = _serialise_many([found])[0]
     data["history"] = [
         {"status": change.new_status, "status_label": str(change.status_enum.label), "answer": change.answer,
-         "created_at": _iso(change.created_at)}
+         "created_at": isoformat(change.created_at)}
         for change in services.status_history(found)
     ]
     return jsonify(data)

@@ -8,13 +8,13 @@ import csv
 import io
 import json
 
-from flask import url_for
 from sqlalchemy.orm import selectinload
 
 from ..auth.models import User
 from ..extensions import db
 from .models import Idea
 from .queries import IdeaFilters, build_query
+from .serialise import public_fields
 from .services import measures_for
 
 FORMATS = ("csv", "xlsx", "json")
@@ -26,10 +26,10 @@ MIMETYPES = {
 PUBLIC_COLUMNS = [
     "id", "title", "text", "sector", "sector_name", "district", "district_name", "status", "status_label",
     "source", "event_name", "dot_votes", "supports", "comments", "created_at", "updated_at", "answer",
-    "merged_into", "measures", "url",
+    "answered_at", "merged_into", "measures", "latitude", "longitude", "url",
 ]
 FULL_COLUMNS = PUBLIC_COLUMNS + [
-    "author_id", "author_name", "author_email", "entered_by", "facilitator", "latitude", "longitude",
+    "author_id", "author_name", "author_email", "entered_by", "facilitator",
     "hidden", "hidden_reason", "reports",
 ]
 CHUNK = 500
@@ -53,33 +53,9 @@ def export_rows(*, full=False, filters=None):
         last_id = chunk[-1].id
 
 
-def _iso(value):
-    return value.isoformat() if value is not None else None
-
-
 def _row(idea, measures, full):
-    row = {
-        "id": idea.id,
-        "title": idea.title,
-        "text": idea.text,
-        "sector": idea.sector.code if idea.sector else None,
-        "sector_name": idea.sector.name if idea.sector else None,
-        "district": idea.district.code,
-        "district_name": idea.district.name,
-        "status": idea.status,
-        "status_label": str(idea.status_enum.label),
-        "source": idea.source,
-        "event_name": idea.event_name,
-        "dot_votes": idea.dot_votes,
-        "supports": idea.support_count,
-        "comments": idea.comment_count,
-        "created_at": _iso(idea.created_at),
-        "updated_at": _iso(idea.updated_at),
-        "answer": idea.answer,
-        "merged_into": idea.merged_into_id,
-        "measures": [measure["number"] for measure in measures],
-        "url": url_for("ideas.detail", idea_id=idea.id, _external=True),
-    }
+    row = public_fields(idea)
+    row["measures"] = [measure["number"] for measure in measures]
     if full:
         author = idea.author
         row.update({
@@ -88,8 +64,6 @@ def _row(idea, measures, full):
             "author_email": author.email if isinstance(author, User) else None,
             "entered_by": idea.entered_by.display_name if idea.entered_by else None,
             "facilitator": idea.facilitator,
-            "latitude": idea.latitude,
-            "longitude": idea.longitude,
             "hidden": idea.is_hidden,
             "hidden_reason": idea.hidden_reason,
             "reports": idea.report_count,

@@ -9,11 +9,9 @@ from sqlalchemy import select, update
 
 from ..account.services import account_deletion_hook, personal_data_exporter
 from ..extensions import db
+from ..models import isoformat
 from .models import Comment, Idea, Report, Support
 
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 @personal_data_exporter("ideas")
@@ -21,7 +19,7 @@ def _export_ideas(user):
     ideas = db.session.scalars(select(Idea).where(Idea.author_id == user.id).order_by(Idea.id))
     return [{"id": idea.id, "title": idea.title, "text": idea.text, "sector": idea.sector.code if idea.sector else None,
              "district": idea.district.name, "latitude": idea.latitude, "longitude": idea.longitude,
-             "status": idea.status, "created_at": _iso(idea.created_at), "edited_at": _iso(idea.edited_at),
+             "status": idea.status, "created_at": isoformat(idea.created_at), "edited_at": isoformat(idea.edited_at),
              "hidden_reason": idea.hidden_reason} for idea in ideas]
 
 
@@ -29,21 +27,21 @@ def _export_ideas(user):
 def _export_comments(user):
     comments = db.session.scalars(select(Comment).where(Comment.author_id == user.id).order_by(Comment.id))
     return [{"id": c.id, "idea_id": c.idea_id, "reply_to": c.parent_id, "text": c.text,
-             "created_at": _iso(c.created_at), "hidden_reason": c.hidden_reason} for c in comments]
+             "created_at": isoformat(c.created_at), "hidden_reason": c.hidden_reason} for c in comments]
 
 
 @personal_data_exporter("supports")
 def _export_supports(user):
     rows = db.session.execute(select(Support.idea_id, Support.created_at).where(Support.user_id == user.id)
                               .order_by(Support.id))
-    return [{"idea_id": row.idea_id, "created_at": _iso(row.created_at)} for row in rows]
+    return [{"idea_id": row.idea_id, "created_at": isoformat(row.created_at)} for row in rows]
 
 
 @personal_data_exporter("reports")
 def _export_reports(user):
     reports = db.session.scalars(select(Report).where(Report.reporter_id == user.id).order_by(Report.id))
     return [{"idea_id": r.idea_id, "comment_id": r.comment_id, "reason": r.reason, "note": r.note,
-             "created_at": _iso(r.created_at)} for r in reports]
+             "created_at": isoformat(r.created_at)} for r in reports]
 
 
 @account_deletion_hook

@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ..audit.services import record
 from ..auth.models import User
 from ..extensions import db
-from ..models import utcnow
+from ..models import isoformat, utcnow
 from ..notifications.services import notify
 from .models import (COMMENT_MAX, TEXT_MAX, TITLE_MAX, Comment, District, Idea, Phase, Report, ReportReason,
                      Sector, Source, Status, StatusChange, Support, PHASE_LABELS)
@@ -132,7 +132,7 @@ def set_phase(kind, starts_at, ends_at, *, actor=None, now=None):
         db.session.add(phase)
     elif phase.starts_at == starts_at and phase.ends_at == ends_at:
         return None
-    old = {"starts_at": _iso(phase.starts_at), "ends_at": _iso(phase.ends_at)}
+    old = {"starts_at": isoformat(phase.starts_at), "ends_at": isoformat(phase.ends_at)}
     if phase.starts_at != starts_at and (starts_at is None or starts_at > now):
         phase.start_notified_at = None
     if phase.ends_at != ends_at and (ends_at is None or ends_at > now):
@@ -140,12 +140,9 @@ def set_phase(kind, starts_at, ends_at, *, actor=None, now=None):
     phase.starts_at, phase.ends_at = starts_at, ends_at
     db.session.flush()
     record("phase.changed", phase, actor=actor, object_type="phase",
-           old=old, new={"starts_at": _iso(starts_at), "ends_at": _iso(ends_at)})
+           old=old, new={"starts_at": isoformat(starts_at), "ends_at": isoformat(ends_at)})
     return phase
 
-
-def _iso(value):
-    return value.isoformat() if value is not None else None
 
 
 # --- writing ideas ---------------------------------------------------------------------
