@@ -7,6 +7,7 @@ interface.
 """
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import snowballstemmer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -27,9 +28,15 @@ stadt jena idee vorschlag gut wäre schön
 """.split())
 
 
+@lru_cache(maxsize=200_000)
+def stem(word):
+    """Snowball stem of one word; cached, because a corpus repeats its vocabulary."""
+    return _stemmer.stemWord(word)
+
+
 def analyse_text(text):
     """Stems of the content words, plus neighbouring stem pairs."""
-    stems = [_stemmer.stemWord(word) for word in _WORD.findall((text or "").lower()) if word not in STOP_WORDS]
+    stems = [stem(word) for word in _WORD.findall((text or "").lower()) if word not in STOP_WORDS]
     return stems + [f"{a} {b}" for a, b in zip(stems, stems[1:])]
 
 

@@ -119,6 +119,8 @@ class Config:
         self.IDEA_RATE_LIMIT = os.environ.get("IDEA_RATE_LIMIT", "10 per hour")
         self.COMMENT_RATE_LIMIT = os.environ.get("COMMENT_RATE_LIMIT", "30 per hour")
         self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+        self.SIMILAR_REBUILD_SECONDS = env_int("SIMILAR_REBUILD_SECONDS", 30)
+        self.SIMILAR_BUILD_IN_BACKGROUND = True
         # A tile server enables the map; without one the district alone locates an idea.
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. https://tiles.example.org/{z}/{x}/{y}.png
         self.MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")
@@ -145,3 +147,4 @@ class TestingConfig(Config):
         self.MAIL_SERVER = ""
         self.SERVER_NAME = None
         self.SIMILAR_REBUILD_SECONDS = 0
+        self.SIMILAR_BUILD_IN_BACKGROUND = False

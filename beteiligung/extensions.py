@@ -25,6 +25,20 @@ babel = Babel()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
+def config_limit(key):
+    """A rate limit read from the configuration at request time (e.g. "10 per hour")."""
+    from flask import current_app
+
+    return lambda: current_app.config[key]
+
+
+def account_or_address():
+    """Rate-limit key: the signed-in account, else the client address."""
+    from flask_login import current_user
+
+    return f"user:{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
 def _configure_sqlite_connection(dbapi_connection, _record):
     """SQLite: enforce foreign keys, let readers and a writer work side by side (WAL),
     and wait for a lock instead of failing at once."""

@@ -31,5 +31,23 @@ def plain_text(form, field):
             raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
 
 
+def page_number():
+    """The `page` request argument for paginated lists: 1 when missing or invalid."""
+    from flask import request
+
+    return request.args.get("page", 1, type=int) or 1
+
+
+def attach_error(form, error, prefix=""):
+    """Show a service error (with .message and .field) at its field, or as a flash above the form."""
+    from flask import flash
+
+    field = getattr(form, prefix + error.field, None) if error.field else None
+    if field is not None and hasattr(field, "errors"):
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "error")
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value

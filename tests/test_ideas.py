@@ -377,3 +377,37 @@ def test_rate_limit_on_new_ideas(app, client, users, idea_setup):
     finally:
         app.config["IDEA_RATE_LIMIT"] = "10 per hour"
     assert codes == [302, 302, 429] and _count(app, Idea) == 2
+
+
+def test_similar_index_is_rebuilt_in_the_background(app, make_idea):
+    """In production no request waits for a rebuild: the previous index answers meanwhile."""
+    import threading
+    import time
+
+    from beteiligung.ideas import similar
+
+    first = make_idea(title="Radweg an der Saale ausbauen", text="Zwischen Burgau und Zwätzen fehlt ein Radweg.")
+    app.config.update(SIMILAR_BUILD_IN_BACKGROUND=True, SIMILAR_REBUILD_SECONDS=0)
+    similar.reset()
+
+    def wait_for_build():
+        for _ in range(200):
+            if not any(t.name == "similar-ideas-index" for t in threading.enumerate()):
+                return
+            time.sleep(0.02)
+
+    try:
+        with app.app_context():
+            assert similar.similar_ideas("Radweg Saale", "Radweg an der Saale") == []  # first build still running
+            wait_for_build()
+            assert [idea.id for idea, _score in similar.similar_ideas("Radweg Saale", "Radweg an der Saale")] == [first]
+        second = make_idea(title="Radweg an der Saale beleuchten", text="Der Radweg an der Saale ist nachts dunkel.")
+        with app.app_context():
+            stale = similar.similar_ideas("Radweg Saale", "Radweg an der Saale")
+            assert [idea.id for idea, _score in stale] == [first]  # the old index answers at once
+            wait_for_build()
+            fresh = {idea.id for idea, _score in similar.similar_ideas("Radweg Saale", "Radweg an der Saale")}
+            assert fresh == {first, second}
+    finally:
+        app.config.update(SIMILAR_BUILD_IN_BACKGROUND=False, SIMILAR_REBUILD_SECONDS=0)
+        similar.reset()

@@ -12,6 +12,7 @@ from ..auth import services as auth
 from ..auth.models import User
 from ..roles import ADMIN, STAFF, Role
 from ..extensions import db
+from ..forms import page_number
 from ..mail.models import STATUSES, OutboxMessage
 from ..mail.services import requeue, smtp_configured
 from . import bp
@@ -19,9 +20,6 @@ from .forms import RoleForm, UserFilterForm
 
 PER_PAGE = 50
 
-
-def _page():
-    return request.args.get("page", 1, type=int) or 1
 
 
 def _like(term):
@@ -65,7 +63,7 @@ def users():
                                     func.lower(User.display_name).like(pattern, escape="\\")))
         if form.role.data:
             query = query.where(User.role == form.role.data)
-    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/users.html", form=form, page=page)
 
 
@@ -101,7 +99,7 @@ def outbox():
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status in STATUSES:
         query = query.where(OutboxMessage.status == status)
-    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/outbox.html", page=page, status=status, statuses=STATUSES,
                            smtp=smtp_configured())
 
@@ -133,5 +131,5 @@ def audit_log():
     if action:
         query = query.where(AuditEntry.action == action)
     actions = db.session.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
-    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("admin/audit_log.html", page=page, action=action, actions=actions)

@@ -1,11 +1,11 @@
 """Login, logout, registration, password reset and e-mail confirmation."""
-from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy.exc import IntegrityError
 
 from ..access import allow, safe_next
-from ..extensions import db, limiter
+from ..extensions import config_limit, db, limiter
 from . import bp, services
 from .forms import ForgotPasswordForm, LoginForm, LogoutForm, RegisterForm, ResetPasswordForm
 from ..roles import EVERYONE, SIGNED_IN
@@ -15,13 +15,10 @@ def _login_failed(response):
     return g.get("login_failed", False)
 
 
-def _config_limit(key):
-    return lambda: current_app.config[key]
-
 
 @bp.route("/anmelden", methods=["GET", "POST"])
 @allow(EVERYONE)
-@limiter.limit(_config_limit("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=_login_failed)
+@limiter.limit(config_limit("LOGIN_RATE_LIMIT"), methods=["POST"], deduct_when=_login_failed)
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")))
@@ -54,7 +51,7 @@ def logout():
 
 @bp.route("/registrieren", methods=["GET", "POST"])
 @allow(EVERYONE)
-@limiter.limit(_config_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("REGISTER_RATE_LIMIT"), methods=["POST"])
 def register():
     if current_user.is_authenticated:
         return redirect(url_for("account.index"))
@@ -81,7 +78,7 @@ def register():
 
 @bp.route("/passwort-vergessen", methods=["GET", "POST"])
 @allow(EVERYONE)
-@limiter.limit(_config_limit("RESET_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("RESET_RATE_LIMIT"), methods=["POST"])
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -96,7 +93,7 @@ def forgot_password():
 
 @bp.route("/passwort-zuruecksetzen/<token>", methods=["GET", "POST"])
 @allow(EVERYONE)
-@limiter.limit(_config_limit("RESET_RATE_LIMIT"), methods=["POST"])
+@limiter.limit(config_limit("RESET_RATE_LIMIT"), methods=["POST"])
 def reset_password(token):
     try:
         user = services.user_for_reset_token(token)

@@ -7,7 +7,7 @@ through transactions.retrying, so many people can press at the same moment.
 """
 from types import SimpleNamespace
 
-from flask import current_app, jsonify, request, url_for
+from flask import jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from ..api import bp
 from ..api.helpers import ApiValidationError, paginate
 from ..api.openapi import add_schema, document
 from ..errors import api_error
-from ..extensions import db, limiter
+from ..extensions import account_or_address, config_limit, db, limiter
 from ..forms import plain_text
 from ..models import isoformat
 from ..roles import EVERYONE, SIGNED_IN
@@ -266,17 +266,10 @@ def _district(body):
     return district
 
 
-def _idea_rate_limit():
-    return current_app.config["IDEA_RATE_LIMIT"]
-
-
-def _user_key():
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
-
 
 @bp.route("/ideas", methods=["POST"])
 @allow(SIGNED_IN)
-@limiter.limit(_idea_rate_limit, key_func=_user_key,
+@limiter.limit(config_limit("IDEA_RATE_LIMIT"), key_func=account_or_address,
                error_message="Zu viele neue Ideen in kurzer Zeit. Bitte versuchen Sie es später noch einmal.")
 @document("post", "/ideas", summary="Eine Idee einreichen (während der Ideensammlung)", tag=TAG,
           response="Idea", status=201, request_body={"$ref": "#/components/schemas/IdeaInput"},

@@ -24,7 +24,7 @@ from ..access import allow, safe_next
 from ..audit.models import AuditEntry
 from ..auth.models import User
 from ..extensions import db
-from ..forms import max_length, plain_text, required, strip
+from ..forms import attach_error, max_length, page_number, plain_text, required, strip
 from ..models import utcnow
 from ..roles import ADMIN, STAFF
 from . import services
@@ -105,11 +105,8 @@ class RowPagination(SelectPagination):
 
 
 def _paginate_rows(query):
-    return RowPagination(select=query, session=db.session, page=_page(), per_page=PER_PAGE, error_out=False)
+    return RowPagination(select=query, session=db.session, page=page_number(), per_page=PER_PAGE, error_out=False)
 
-
-def _page():
-    return request.args.get("page", 1, type=int) or 1
 
 
 def _kind_filter():
@@ -124,13 +121,6 @@ def _first_error(form):
         return f"{label}: {errors[0]}" if label else errors[0]
     return ""
 
-
-def _attach_error(form, error, prefix=""):
-    field = getattr(form, prefix + error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _back(fallback="idea_staff.moderation"):
@@ -374,7 +364,7 @@ def moderate_user(user_id):
                     raise IdeaError(_("Unbekannte Aktion."))
             except IdeaError as error:
                 db.session.rollback()
-                _attach_error(form, error)
+                attach_error(form, error)
             else:
                 db.session.commit()
                 if action == "block":
@@ -495,7 +485,7 @@ def phases():
             if failed:
                 db.session.rollback()
                 kind, error = failed
-                _attach_error(form, error, prefix=f"{kind}_")
+                attach_error(form, error, prefix=f"{kind}_")
             else:
                 db.session.commit()
                 if changed:
@@ -549,7 +539,7 @@ def _save(work, form):
         return result, True
     except IdeaError as error:
         db.session.rollback()
-        _attach_error(form, error)
+        attach_error(form, error)
     except IntegrityError:
         db.session.rollback()
         form.name.errors = list(form.name.errors) + [_("Dieser Name ist bereits vergeben.")]

@@ -8,6 +8,7 @@ import random
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import BigInteger, cast, select
 
 from ..extensions import db
@@ -17,11 +18,11 @@ from .services import find_district, find_sector
 
 SORTS = ("random", "newest", "supports", "comments", "relevance")
 SORT_LABELS = {
-    "random": "zufällig",
-    "newest": "neueste zuerst",
-    "supports": "meiste Unterstützung",
-    "comments": "meiste Kommentare",
-    "relevance": "beste Treffer (bei Suche)",
+    "random": _l("zufällig"),
+    "newest": _l("neueste zuerst"),
+    "supports": _l("meiste Unterstützung"),
+    "comments": _l("meiste Kommentare"),
+    "relevance": _l("beste Treffer (bei Suche)"),
 }
 PRIME = 2147483629  # largest prime below 2**31: keeps the mixing arithmetic inside 64 bits
 

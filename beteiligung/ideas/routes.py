@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from wtforms.fields.choices import SelectChoice
 
-from ..access import allow
-from ..extensions import db, limiter
+from ..access import allow, safe_next
+from ..extensions import account_or_address, config_limit, db, limiter
+from ..forms import attach_error, page_number
 from ..roles import EVERYONE, SIGNED_IN
 from ..text import plain_excerpt, render_markdown
 from . import bp, services
@@ -23,12 +24,6 @@ from .transactions import retrying
 PER_PAGE = 20
 
 
-def _config_limit(key):
-    return lambda: current_app.config[key]
-
-
-def _user_key():
-    return f"user:{current_user.id}" if current_user.is_authenticated else request.remote_addr
 
 
 @bp.app_template_filter("markdown")
@@ -65,7 +60,7 @@ def _visible_idea_or_404(idea_id):
 def index():
     filters = parse_filters(request.args)
     query = build_query(filters, seed=visitor_seed())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE,
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE,
                        error_out=False)
     supported = services.supported_ids(current_user, [idea.id for idea in page.items])
     collection, support = _phases()
@@ -127,7 +122,7 @@ def _map_settings():
 
 @bp.route("/neu", methods=["GET", "POST"])
 @allow(SIGNED_IN)
-@limiter.limit(_config_limit("IDEA_RATE_LIMIT"), methods=["POST"], key_func=_user_key,
+@limiter.limit(config_limit("IDEA_RATE_LIMIT"), methods=["POST"], key_func=account_or_address,
                error_message="Zu viele neue Ideen in kurzer Zeit. Bitte versuchen Sie es später noch einmal.")
 def create():
     collection, _support = _phases()
@@ -142,7 +137,7 @@ def create():
             idea = services.create_idea(current_user, form.title.data, form.text.data, **_idea_form_values(form))
         except IdeaError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Danke! Ihre Idee ist veröffentlicht."), "success")
@@ -150,13 +145,6 @@ def create():
     return render_template("ideas/form.html", form=form, idea=None, is_open=is_open, collection=collection,
                            map=_map_settings())
 
-
-def _attach_error(form, error):
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None:
-        target.errors = list(target.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 @bp.route("/<int:idea_id>/bearbeiten", methods=["GET", "POST"])
@@ -184,7 +172,7 @@ def edit(idea_id):
             services.edit_idea(idea, current_user, form.title.data, form.text.data, **_idea_form_values(form))
         except IdeaError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Ihre Änderungen sind gespeichert."), "success")
@@ -235,8 +223,6 @@ def support(idea_id):
 
 def _back_to(idea):
     target = request.form.get("next", "")
-    from ..access import safe_next
-
     if target:
         return safe_next(target)
     return url_for("ideas.detail", idea_id=idea.id, _anchor="unterstuetzung")
@@ -244,7 +230,7 @@ def _back_to(idea):
 
 @bp.route("/<int:idea_id>/kommentare", methods=["POST"])
 @allow(SIGNED_IN)
-@limiter.limit(_config_limit("COMMENT_RATE_LIMIT"), key_func=_user_key,
+@limiter.limit(config_limit("COMMENT_RATE_LIMIT"), key_func=account_or_address,
                error_message="Zu viele Kommentare in kurzer Zeit. Bitte versuchen Sie es später noch einmal.")
 def comment(idea_id):
     idea = _visible_idea_or_404(idea_id)
@@ -320,7 +306,7 @@ def report_comment(comment_id):
 @allow(SIGNED_IN)
 def mine():
     query = select(Idea).where(Idea.author_id == current_user.id).order_by(Idea.created_at.desc(), Idea.id.desc())
-    page = db.paginate(query, page=request.args.get("page", 1, type=int) or 1, per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     return render_template("ideas/mine.html", page=page)
 
 

@@ -1,8 +1,12 @@
 """Similar ideas for the writing form and the detail page, through the analysis module.
 
-The index is kept per process and rebuilt when ideas were added or changed, at
-most every REBUILD_SECONDS, so a burst of new ideas does not rebuild it each time.
+The index is kept per process. When ideas were added or changed, it is rebuilt at
+most every SIMILAR_REBUILD_SECONDS, in a background thread while requests keep
+using the previous index, so no request waits for a rebuild (about a second at
+10,000 ideas). Until the first build is done, there are no suggestions. Tests set
+SIMILAR_BUILD_IN_BACKGROUND=False and get a synchronous, always fresh index.
 """
+import logging
 import threading
 import time
 
@@ -15,9 +19,11 @@ from ..extensions import db
 from .models import Idea
 
 REBUILD_SECONDS = 30
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
-_cache = {"key": None, "signature": None, "built": 0.0, "index": None}
+_cache = {"key": None, "signature": None, "built": 0.0, "index": None, "building": False}
+_EMPTY = SimilarityIndex([])
 
 
 def _signature():
@@ -31,22 +37,54 @@ def _build():
     return SimilarityIndex([(row.id, f"{row.title}. {row.title}. {row.text}") for row in rows])
 
 
+def _store(key, signature, index):
+    with _lock:
+        _cache.update(key=key, signature=signature, built=time.monotonic(), index=index, building=False)
+
+
+def _build_in_background(app, key, signature):
+    def work():
+        try:
+            with app.app_context():
+                index = _build()
+                db.session.remove()
+            _store(key, signature, index)
+        except Exception:
+            log.exception("building the similar-ideas index failed")
+            with _lock:
+                _cache["building"] = False
+
+    threading.Thread(target=work, name="similar-ideas-index", daemon=True).start()
+
+
 def current_index():
+    """The index for the current database; rebuilt when ideas changed (see module docstring)."""
+    config = current_app.config
     key = str(db.engine.url)
     signature = _signature()
     with _lock:
-        fresh = _cache["key"] == key and _cache["index"] is not None
-        wait = current_app.config.get("SIMILAR_REBUILD_SECONDS", REBUILD_SECONDS)
-        if fresh and (signature == _cache["signature"] or time.monotonic() - _cache["built"] < wait):
+        same_database = _cache["key"] == key and _cache["index"] is not None
+        if same_database and signature == _cache["signature"]:
             return _cache["index"]
-        index = _build()
-        _cache.update(key=key, signature=signature, built=time.monotonic(), index=index)
-        return index
+        due = time.monotonic() - _cache["built"] >= config.get("SIMILAR_REBUILD_SECONDS", REBUILD_SECONDS)
+        background = config.get("SIMILAR_BUILD_IN_BACKGROUND", True)
+        if same_database and not (due and not _cache["building"]):
+            return _cache["index"]  # fresh enough, or a rebuild is already running
+        if background:
+            if not _cache["building"]:
+                _cache["building"] = True
+                if not same_database:
+                    _cache.update(key=key, index=None, signature=None)
+                _build_in_background(current_app._get_current_object(), key, signature)
+            return _cache["index"] if same_database else _EMPTY
+    index = _build()
+    _store(key, signature, index)
+    return index
 
 
 def reset():
     with _lock:
-        _cache.update(key=None, signature=None, built=0.0, index=None)
+        _cache.update(key=None, signature=None, built=0.0, index=None, building=False)
 
 
 def similar_ideas(title, text="", limit=5, exclude=()):

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from ..access import allow
 from ..audit.services import entries_for, record
 from ..extensions import db
-from ..forms import max_length, plain_text, required, strip
+from ..forms import attach_error, max_length, page_number, plain_text, required, strip
 from ..roles import STAFF
 from . import services
 from .forms import UNKNOWN_SECTOR, AnalogIdeaForm, BulkStatusForm, IdeaStaffForm, ReasonForm, StatusForm
@@ -31,17 +31,6 @@ USED_TOKENS_KEY = "analog_entry_tokens"  # session: one-time form tokens already
 USED_TOKENS_KEPT = 20
 
 
-def _page():
-    return request.args.get("page", 1, type=int) or 1
-
-
-def _attach_error(form, error):
-    """Show a service error at its field, or as a message above the form."""
-    target = getattr(form, error.field, None) if error.field else None
-    if target is not None and hasattr(target, "errors"):
-        target.errors = list(target.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 def _add_error(field, message):
@@ -130,7 +119,7 @@ def ideas():
     query = build_query(filters, include_hidden=True, seed=visitor_seed())
     if hidden_only:
         query = query.where(Idea.hidden_at.is_not(None))
-    page = db.paginate(query, page=_page(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=PER_PAGE, error_out=False)
     selected = set(form.ids.data or []) if request.method == "POST" else set()
     return render_template(
         "idea_staff/ideas.html", page=page, filters=filters, hidden_only=hidden_only, args=args, form=form,
@@ -241,7 +230,7 @@ def _set_status(idea, form, templates):
         change = services.change_status(idea, current_user, form.status.data, answer, merged_into=target)
     except IdeaError as error:
         db.session.rollback()
-        _attach_error(form, error)
+        attach_error(form, error)
         return False
     db.session.commit()
     if change is None:
@@ -264,7 +253,7 @@ def _assign(idea, form):
             changed = services.set_dot_votes(idea, current_user, form.dot_votes.data) or changed
     except IdeaError as error:
         db.session.rollback()
-        _attach_error(form, error)
+        attach_error(form, error)
         return False
     db.session.commit()
     flash(_("Zuordnung gespeichert.") if changed else _("Keine Änderung."), "success" if changed else "info")
@@ -351,7 +340,7 @@ def _save_entry(form, token):
         )
     except IdeaError as error:
         db.session.rollback()
-        _attach_error(form, error)
+        attach_error(form, error)
         return None
     db.session.commit()
     return idea
@@ -413,7 +402,7 @@ def answer_templates():
                                                        form.status.data or None)
         except IdeaError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Die Vorlage „%(title)s“ ist angelegt.", title=template.title), "success")
@@ -435,7 +424,7 @@ def answer_template(template_id):
                                                       form.status.data or None)
         except IdeaError as error:
             db.session.rollback()
-            _attach_error(form, error)
+            attach_error(form, error)
         else:
             db.session.commit()
             flash(_("Die Vorlage ist gespeichert.") if changed else _("Keine Änderung."),

@@ -1,4 +1,4 @@
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -6,6 +6,7 @@ from sqlalchemy import select
 from ..access import allow
 from ..account.forms import ConfirmForm
 from ..extensions import db
+from ..forms import page_number
 from ..roles import SIGNED_IN
 from . import bp
 from .models import Notification
@@ -17,7 +18,7 @@ from .services import mark_all_read
 def index():
     query = (select(Notification).where(Notification.user_id == current_user.id)
              .order_by(Notification.created_at.desc(), Notification.id.desc()))
-    page = db.paginate(query, page=request.args.get("page", 1, type=int) or 1, per_page=30, error_out=False)
+    page = db.paginate(query, page=page_number(), per_page=30, error_out=False)
     return render_template("notifications/index.html", page=page, form=ConfirmForm())
 
 
