@@ -66,10 +66,13 @@ def _register_blueprints(app):
     from .auth import bp as auth_bp
     from .ideas import bp as ideas_bp
     from .ideas.staff_routes import bp as idea_staff_bp
+    from .analysis.routes import bp as analysis_bp
     from .main import bp as main_bp
+    from .measures import bp as measures_bp
     from .notifications import bp as notifications_bp
 
-    for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, admin_bp, api_bp):
+    for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, measures_bp,
+                      analysis_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -94,7 +97,7 @@ def _unread_notifications():
 
 
 def _register_template_helpers(app):
-    from flask_babel import format_date, format_datetime, format_number
+    from flask_babel import format_date, format_datetime, format_decimal, format_number
 
     from .access import may_open
     from .roles import Role
@@ -108,6 +111,7 @@ def _register_template_helpers(app):
         format_datetime=format_datetime,
         format_date=format_date,
         format_number=format_number,
+        format_decimal=format_decimal,
         site_name=lambda: app.config["SITE_NAME"],
         city_name=lambda: app.config["CITY_NAME"],
         unread_notifications=_unread_notifications,

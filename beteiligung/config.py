@@ -121,6 +121,8 @@ class Config:
         self.IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 5 * 1024 * 1024)
         self.SIMILAR_REBUILD_SECONDS = env_int("SIMILAR_REBUILD_SECONDS", 30)
         self.SIMILAR_BUILD_IN_BACKGROUND = True
+        self.ANALYSIS_IN_BACKGROUND = True  # analysis runs in a thread; tests run them inline
+        self.ANALYSIS_NIGHTLY_HOUR = env_int("ANALYSIS_NIGHTLY_HOUR", 2)  # local time of the nightly analysis
         # A tile server enables the map; without one the district alone locates an idea.
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. https://tiles.example.org/{z}/{x}/{y}.png
         self.MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")
@@ -148,3 +150,4 @@ class TestingConfig(Config):
         self.SERVER_NAME = None
         self.SIMILAR_REBUILD_SECONDS = 0
         self.SIMILAR_BUILD_IN_BACKGROUND = False
+        self.ANALYSIS_IN_BACKGROUND = False

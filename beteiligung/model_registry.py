@@ -7,3 +7,5 @@ def import_models():
     from .mail import models as mail_models  # noqa: F401
     from .ideas import models as idea_models  # noqa: F401
     from .notifications import models as notification_models  # noqa: F401
+    from .measures import models as measure_models  # noqa: F401
+    from .analysis import models as analysis_models  # noqa: F401

@@ -12,13 +12,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
-_jobs = []  # (function(app), trigger kwargs)
+_jobs = []  # (function(app), trigger name, trigger fields)
 
 
-def job(**trigger):
-    """Register `function(app)` to run on an interval trigger, e.g. @job(minutes=1)."""
+def job(trigger="interval", **fields):
+    """Register `function(app)` to run on an APScheduler trigger.
+
+    @job(minutes=1) runs every minute; @job("cron", hour=2, minute=30) every night.
+    A field may be a function of the app config, e.g. hour=lambda config: config["NIGHTLY_HOUR"].
+    """
     def register(function):
-        _jobs.append((function, trigger))
+        _jobs.append((function, trigger, fields))
         return function
     return register
 
@@ -34,9 +38,10 @@ def deliver_outbox(app):
 
 def build_scheduler(app):
     scheduler = BackgroundScheduler(timezone="Europe/Berlin")
-    for function, trigger in _jobs:
-        scheduler.add_job(function, "interval", args=[app], id=function.__name__, replace_existing=True,
-                          coalesce=True, max_instances=1, **trigger)
+    for function, trigger, fields in _jobs:
+        fields = {name: value(app.config) if callable(value) else value for name, value in fields.items()}
+        scheduler.add_job(function, trigger, args=[app], id=function.__name__, replace_existing=True,
+                          coalesce=True, max_instances=1, **fields)
     return scheduler
 
 
@@ -59,3 +64,4 @@ def run_forever(app):
 
 # The jobs of the areas register themselves with @job when their module is imported.
 from .ideas import jobs as _idea_jobs  # noqa: E402,F401
+from .analysis import jobs as _analysis_jobs  # noqa: E402,F401

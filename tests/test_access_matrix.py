@@ -67,8 +67,24 @@ def objects(app, users, make_idea):
 
         answer_template = AnswerTemplate(title="Matrix-Vorlage", status="out_of_scope", text="Nicht zuständig.")
         db.session.add(answer_template)
+        from beteiligung.analysis.models import AnalysisCluster, AnalysisItem, AnalysisRun, DuplicateGroup
+        from beteiligung.measures.models import Measure
+
+        run = AnalysisRun(status="done", code_version="test", idea_count=1, cluster_count=1)
+        db.session.add(run)
+        db.session.flush()
+        db.session.add(AnalysisCluster(run_id=run.id, number=0, label="Matrix", size=1))
+        db.session.add(AnalysisItem(run_id=run.id, idea_id=idea_id, cluster_number=0))
+        group = DuplicateGroup(run_id=run.id, idea_ids=[idea_id], score=0.9)
+        measure = Measure(number="M-1.1", title="Matrix-Maßnahme", sector_id=db.session.scalar(
+            db.select(db.func.min(Sector.id))))
+        db.session.add_all([group, measure])
         db.session.commit()
         return {
+            "run_id": run.id,
+            "number": 0,
+            "group_id": group.id,
+            "measure_id": measure.id,
             "template_id": answer_template.id,
             "sector_id": db.session.scalar(db.select(db.func.min(Sector.id))),
             "district_id": db.session.scalar(db.select(db.func.min(District.id))),

@@ -205,8 +205,8 @@ def test_list_runs_a_bounded_number_of_queries(client, make_idea, make_user, use
     many = [queries(path) for path in paths]
     assert [n for n, _ in few] == [n for n, _ in many]
     assert (few[0][1], many[0][1], many[1][1]) == (5, 50, 20)
-    # count + page; signed in also token, its owner and the own supports on the page
-    assert many[0][0] == (5 if signed_in else 2)
+    # count + page + measure links; signed in also token, its owner and the own supports on the page
+    assert many[0][0] == (6 if signed_in else 3)
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -13,15 +13,15 @@ from .conftest import login_as
 
 @pytest.fixture
 def probe_app(app):
-    """The app plus two areas of later issues (measures, working group), to see how the navigation picks them up."""
+    """The app plus two areas of later issues (calendar, working group), to see how the navigation picks them up."""
     probe = create_app(TestingConfig(app.config["SQLALCHEMY_DATABASE_URI"]))
-    measures = Blueprint("measures", __name__, url_prefix="/massnahmen")
+    calendar = Blueprint("calendar", __name__, url_prefix="/termine")
     group = Blueprint("working_group", __name__, url_prefix="/arbeitskreis")
 
-    @measures.route("/")
+    @calendar.route("/")
     @allow(EVERYONE)
     def index():
-        return "Maßnahmen"
+        return "Termine"
 
     @group.route("/")
     @allow(WORKING_GROUP)
@@ -32,17 +32,18 @@ def probe_app(app):
     def unguarded():
         return "sollte niemand sehen"
 
-    probe.register_blueprint(measures)
+    probe.register_blueprint(calendar)
     probe.register_blueprint(group)
     return probe
 
 
 def test_installed_areas_appear_for_their_audience(probe_app, users):
     anonymous = probe_app.test_client().get("/").get_data(as_text=True)
-    assert 'href="/massnahmen/"' in anonymous and 'href="/arbeitskreis/"' not in anonymous
+    assert 'href="/termine/"' in anonymous and 'href="/arbeitskreis/"' not in anonymous
     member = login_as(probe_app.test_client(), users["member"]).get("/").get_data(as_text=True)
-    assert 'href="/massnahmen/"' in member and 'href="/arbeitskreis/"' in member
-    assert member.index('href="/ideen/"') < member.index('href="/massnahmen/"') < member.index('href="/arbeitskreis/"')
+    assert 'href="/termine/"' in member and 'href="/arbeitskreis/"' in member
+    assert (member.index('href="/ideen/"') < member.index('href="/massnahmen/"') < member.index('href="/termine/"')
+            < member.index('href="/arbeitskreis/"'))
 
 
 def test_route_without_access_rule_is_refused_for_everybody(probe_app, users):

@@ -370,7 +370,7 @@ def test_recipients_are_read_in_batches(app, users, make_user, idea_setup, monke
 def test_the_job_is_registered_with_the_scheduler_and_runs_with_the_app(app, users, idea_setup):
     from beteiligung.scheduler import _jobs, build_scheduler
 
-    assert (jobs.announce_phase_changes, {"minutes": 1}) in _jobs
+    assert (jobs.announce_phase_changes, "interval", {"minutes": 1}) in _jobs
     assert build_scheduler(app).get_job("announce_phase_changes") is not None
     settle_phases(app)
     now = utcnow()

@@ -144,6 +144,8 @@ class Idea(TimestampMixin, db.Model):
     text = db.Column(db.Text, nullable=False)  # Markdown subset, rendered through the sanitiser
     sector_id = db.Column(db.Integer, db.ForeignKey("sectors.id", ondelete="SET NULL"), nullable=True,
                           index=True)  # NULL: "weiß ich nicht", staff assign it later
+    sector_confirmed = db.Column(db.Boolean, nullable=False, default=False,
+                                 server_default=db.false())  # staff set or confirmed the field (trains the analysis)
     district_id = db.Column(db.Integer, db.ForeignKey("districts.id", ondelete="RESTRICT"), nullable=False,
                             index=True)
     latitude = db.Column(db.Float, nullable=True)  # optional point on the map (WGS 84)

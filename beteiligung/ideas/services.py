@@ -155,7 +155,7 @@ def _ensure_may_write(user):
                           reason=user.blocked_reason or _("nicht angegeben")))
 
 
-def _clean_text(value):
+def clean_text(value):
     return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
@@ -186,7 +186,7 @@ def create_idea(author, title, text, *, sector=None, district, latitude=None, lo
     resubmitted form is recognised (see `idea_entered_with_token`). `flush=False` (bulk
     imports) leaves the insert to the caller's next flush, so ids come later."""
     source = Source(source)
-    title, text = _clean_text(title), _clean_text(text)
+    title, text = clean_text(title), clean_text(text)
     _check_fields(title, text)
     _check_point(latitude, longitude)
     if district is None:
@@ -220,11 +220,13 @@ def edit_idea(idea, user, title, text, *, sector, district, latitude=None, longi
     _ensure_may_write(user)
     if not idea.editable_by(user):
         raise IdeaError(_("Diese Idee kann nicht mehr bearbeitet werden, weil die Verwaltung sie bereits prüft."))
-    title, text = _clean_text(title), _clean_text(text)
+    title, text = clean_text(title), clean_text(text)
     _check_fields(title, text)
     _check_point(latitude, longitude)
     if district is None:
         raise IdeaError(_("Bitte wählen Sie einen Stadtteil."), "district")
+    if idea.sector_id != getattr(sector, "id", None):
+        idea.sector_confirmed = False
     idea.title, idea.text, idea.sector, idea.district = title, text, sector, district
     idea.latitude, idea.longitude = latitude, longitude
     idea.edited_at = utcnow()
@@ -299,19 +301,19 @@ DUPLICATE_WINDOW = timedelta(minutes=5)
 def recent_duplicate_idea(author, title, text):
     """The idea `author` submitted with the same title and text a moment ago (a double submit)."""
     return db.session.scalar(select(Idea).where(
-        Idea.author_id == author.id, Idea.title == _clean_text(title), Idea.text == _clean_text(text),
+        Idea.author_id == author.id, Idea.title == clean_text(title), Idea.text == clean_text(text),
         Idea.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Idea.id.desc()).limit(1))
 
 
 def recent_duplicate_comment(idea, author, text):
     return db.session.scalar(select(Comment).where(
-        Comment.idea_id == idea.id, Comment.author_id == author.id, Comment.text == _clean_text(text),
+        Comment.idea_id == idea.id, Comment.author_id == author.id, Comment.text == clean_text(text),
         Comment.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Comment.id.desc()).limit(1))
 
 
 def add_comment(idea, user, text, parent=None, *, official=False):
     _ensure_may_write(user)
-    text = _clean_text(text)
+    text = clean_text(text)
     if not text:
         raise IdeaError(_("Bitte schreiben Sie einen Kommentar."), "text")
     if len(text) > COMMENT_MAX:
@@ -514,7 +516,7 @@ def unblock_user(person, actor, reason):
 def change_status(idea, actor, status, answer=None, *, merged_into=None):
     """Set a new status with its public answer; tells the author and the supporters."""
     status = Status(status)
-    answer = _clean_text(answer)
+    answer = clean_text(answer)
     if len(answer) > TEXT_MAX:
         raise IdeaError(_("Die Antwort darf höchstens %(max)d Zeichen lang sein.", max=TEXT_MAX), "answer")
     if status.needs_answer and not answer:
@@ -583,10 +585,16 @@ def bulk_change_status(ideas, actor, status, answer, *, merged_into=None):
 
 
 def assign_sector(idea, actor, sector):
+    """Staff set the field of action; it then counts as confirmed (training data for the analysis)."""
     if idea.sector_id == getattr(sector, "id", None):
+        if sector is not None and not idea.sector_confirmed:
+            idea.sector_confirmed = True
+            record("idea.sector_confirmed", idea, actor=actor, new={"sector": sector.code})
+            return True
         return False
     old = idea.sector.code if idea.sector else None
     idea.sector = sector
+    idea.sector_confirmed = sector is not None
     record("idea.sector_assigned", idea, actor=actor, old={"sector": old}, new={"sector": getattr(sector, "code", None)})
     return True
 
@@ -644,7 +652,7 @@ def answer_templates():
 def _check_answer_template(template, title, status, text):
     from .models import AnswerTemplate
 
-    title, text = _clean_text(title), _clean_text(text)
+    title, text = clean_text(title), clean_text(text)
     status = (status or "").strip() or None
     if not title:
         raise IdeaError(_("Bitte geben Sie der Vorlage einen Titel."), "title")
@@ -808,7 +816,7 @@ def _check_reference_texts(description, seed_terms, position):
 
 def create_sector(actor, name, description="", seed_terms="", position=None, active=True):
     name = _reference_name(Sector, name)
-    description, seed_terms = _clean_text(description), _seed_terms(seed_terms)
+    description, seed_terms = clean_text(description), _seed_terms(seed_terms)
     _check_reference_texts(description, seed_terms, position)
     sector = Sector(code=_reference_code(Sector, name), name=name, description=description,
                     seed_terms=seed_terms, position=_next_position(Sector) if position is None else position,
@@ -824,7 +832,7 @@ def update_sector(sector, actor, *, name, description, seed_terms, position, act
     """Change a field of action; returns whether anything changed. Ideas keep it when it
     is deactivated; it is just no longer offered for new ones."""
     name = _reference_name(Sector, name, exclude_id=sector.id)
-    description, seed_terms = _clean_text(description), _seed_terms(seed_terms)
+    description, seed_terms = clean_text(description), _seed_terms(seed_terms)
     _check_reference_texts(description, seed_terms, position)
     old, new = _apply_changes(sector, {"name": name, "description": description, "seed_terms": seed_terms,
                                        "position": sector.position if position is None else position,

@@ -1,0 +1,6 @@
+"""Measures of the climate action plan, traceable to the ideas they came from."""
+from flask import Blueprint
+
+bp = Blueprint("measures", __name__, url_prefix="/massnahmen")
+
+from . import routes  # noqa: E402,F401
