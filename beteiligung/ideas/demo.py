@@ -68,6 +68,7 @@ class DemoIdea:
     answer: str | None = None
     hidden_reason: str | None = None
     event: tuple | None = None  # (name, facilitator, source)
+    topic: str | None = None  # human topic label (FORMAT.md), for evaluation only, not stored
     lines: list = field(default_factory=list)
     comments: list = field(default_factory=list)  # [text, [replies]]
 
@@ -107,6 +108,9 @@ def parse(text, source_name="demo"):
                 raise ValueError(f"{source_name}:{number}: text outside an idea")
             continue
         if not current.lines and not current.comments:
+            if line.startswith("~ "):
+                current.topic = line[2:].strip()
+                continue
             if line.startswith("@ "):
                 current.district = line[2:].strip()
                 continue
@@ -146,6 +150,36 @@ def read_demo_ideas():
     for path in sorted(DEMO_DIR.glob("*.txt")):
         ideas.extend(parse(path.read_text(encoding="utf-8"), path.name))
     return ideas
+
+
+TOPIC_ROW = re.compile(r"^\| `([a-z0-9-]+)` \| (.+?) \| `([a-z]+)` \|$")
+
+
+def demo_topics():
+    """The human topics of the demo ideas: code -> (name, sector code).
+
+    Read from the table in FORMAT.md, the only copy, so the documentation and the labels
+    checked against it cannot drift apart.
+    """
+    lines = (DEMO_DIR / "FORMAT.md").read_text(encoding="utf-8").splitlines()
+    return {match[1]: (match[2], match[3]) for match in map(TOPIC_ROW.match, lines) if match}
+
+
+def labelled_demo_ideas():
+    """Every demo idea with its human topic, as plain data to evaluate the clustering against.
+
+    Ids are "<file stem>-<number in file>". The sector is the one the idea is loaded with;
+    where the citizen chose "weiß ich nicht" it is the topic's sector, so every row has one.
+    """
+    topics = demo_topics()
+    rows = []
+    for path in sorted(DEMO_DIR.glob("*.txt")):
+        for number, idea in enumerate(parse(path.read_text(encoding="utf-8"), path.name), start=1):
+            if idea.topic not in topics:
+                raise ValueError(f"{path.name}: unknown topic {idea.topic!r} for demo idea {idea.title!r}")
+            rows.append({"id": f"{path.stem}-{number}", "title": idea.title, "text": idea.text,
+                         "sector": idea.sector or topics[idea.topic][1], "topic": idea.topic})
+    return rows
 
 
 def _voices(rng, districts):
