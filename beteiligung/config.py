@@ -151,3 +151,4 @@ class TestingConfig(Config):
         self.SIMILAR_REBUILD_SECONDS = 0
         self.SIMILAR_BUILD_IN_BACKGROUND = False
         self.ANALYSIS_IN_BACKGROUND = False
+        self.DEMO_ANALYSIS = False  # the demo's analysis run takes seconds; test_analysis_demo switches it on

@@ -17,7 +17,8 @@ class StartForm(FlaskForm):
     source = SelectField(_l("Herkunft"), validate_choice=False)
     k = StringField(_l("Zahl der Gruppen"), default="auto", filters=[strip], validators=[max_length(8)],
                     description=_l("„auto“ wählt die Zahl selbst; oder eine Zahl von 2 bis 200."))
-    seed = IntegerField(_l("Startwert"), default=0, validators=[Optional(), NumberRange(0, 2**31 - 1)],
+    seed = IntegerField(_l("Startwert"), default=0, validators=[
+        Optional(), NumberRange(0, 2**31 - 1, message=_l("Der Startwert muss eine ganze Zahl von 0 bis 2147483647 sein."))],
                         description=_l("Gleicher Startwert und gleiche Ideen ergeben die gleichen Gruppen."))
     submit = SubmitField(_l("Analyse starten"))
 

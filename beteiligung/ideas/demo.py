@@ -273,6 +273,7 @@ def load_demo_ideas():
             db.session.add(StatusChange(idea_id=idea.id, old_status="submitted", new_status=status.value,
                                         answer=item.answer, actor_id=staff.id, created_at=answered))
             idea.status, idea.answer, idea.answered_at = status.value, item.answer, answered
+            idea.sector_confirmed = idea.sector is not None  # staff looked at it when answering
         if item.hidden_reason:
             idea.hidden_at = created + timedelta(hours=rng.randint(2, 30))
             idea.hidden_reason = item.hidden_reason

@@ -36,6 +36,10 @@ def create_measure(actor, *, title, sector, description=""):
                         "description")
     if sector is None:
         raise IdeaError(_("Bitte wählen Sie ein Handlungsfeld."), "sector")
+    same = db.session.scalar(select(Measure).where(func.lower(Measure.title) == title.lower()))
+    if same is not None:  # also catches a double submit
+        raise IdeaError(_("Eine Maßnahme mit diesem Titel gibt es bereits: %(number)s.", number=same.number),
+                        "title")
     measure = Measure(number=next_number(sector), title=title, sector=sector, description=description,
                       created_by_id=getattr(actor, "id", None))
     db.session.add(measure)
