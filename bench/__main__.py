@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["pages", "ideas"]
+BENCHMARKS = ["pages", "ideas", "analysis"]
 
 
 def main(argv):
