@@ -4,14 +4,17 @@ The SVD keeps the directions along which many texts vary together (topics) and d
 the rest, so k-means compares texts by topic rather than by chance words. Vectors are
 L2-normalised before and after, which makes k-means group by cosine similarity.
 """
+import warnings
+
 import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.decomposition import TruncatedSVD
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import normalize
 
 MAX_K = 60
 K_PER_SQRT = 1.5
-MIN_LSA_TEXTS = 16
+MIN_LSA_TEXTS = 8
 SVD_MAX_FEATURES = 40_000
 
 
@@ -45,7 +48,7 @@ def lsa_components(count, maximum=100):
     return int(min(maximum, max(2, round(min(count / 8, 2 * np.sqrt(count))))))
 
 
-def lsa(matrix, n_components=100, seed=0, min_df=2, max_features=SVD_MAX_FEATURES):
+def lsa(matrix, n_components=100, seed=0, min_df=2, max_features=SVD_MAX_FEATURES, k=None):
     """Normalised LSA vectors of the rows of a sparse TF-IDF matrix.
 
     Only features in at least `min_df` texts, and of those the `max_features` most
@@ -59,7 +62,10 @@ def lsa(matrix, n_components=100, seed=0, min_df=2, max_features=SVD_MAX_FEATURE
         keep = np.flatnonzero(frequency >= min_df)
         if len(keep) > max_features:
             keep = np.sort(keep[np.argsort(-frequency[keep], kind="stable")[:max_features]])
-        components = min(lsa_components(count, n_components), len(keep) - 1)
+        # At least two dimensions per cluster: with fewer, k-means cannot keep k topics apart
+        # (18 ideas in 3 clear topics: NMI 1.0 with 6 dimensions, 0.34 with 2).
+        wanted = max(lsa_components(count, n_components), min(n_components, 2 * (k or 0)))
+        components = min(wanted, len(keep) - 1, count - 1)
         if components >= 2:
             svd = TruncatedSVD(components, algorithm="randomized", n_iter=4, random_state=seed)
             return normalize(svd.fit_transform(matrix[:, keep]).astype(np.float32))
@@ -87,19 +93,32 @@ class LsaKMeans:
     def fit(self, matrix):
         count = matrix.shape[0]
         self.k_range_ = auto_k_range(count)
-        self.embedding_ = lsa(matrix, self.n_components, self.seed)
         self.k_automatic_ = self.k == "auto"
         if self.k_automatic_:
             self.k_ = auto_k(count)
         else:
             self.k_ = max(1, min(int(self.k), count))
+        self.embedding_ = lsa(matrix, self.n_components, self.seed, k=self.k_)
         self.labels_ = self._kmeans(self.k_, self.n_init)
         return self
 
     def _kmeans(self, k, n_init):
+        count = self.embedding_.shape[0]
         if k <= 1:
-            return np.zeros(self.embedding_.shape[0], dtype=int)
-        return KMeans(k, n_init=n_init, random_state=self.seed).fit_predict(self.embedding_)
+            return np.zeros(count, dtype=int)
+        with warnings.catch_warnings():  # fewer distinct texts than k (copies): fewer, non-empty clusters
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return KMeans(k, n_init=restarts(count, n_init), random_state=self.seed).fit_predict(self.embedding_)
+
+
+def restarts(count, minimum):
+    """k-means restarts: small collections get many (cheap, and a single bad start
+    splits a clear topic: 18 ideas in 3 topics came out right with 20 starts, not with 3)."""
+    if count < 200:
+        return max(minimum, 20)
+    if count < 2000:
+        return max(minimum, 8)
+    return minimum
 
 
 def centroids(embedding, labels, k):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib.metadata import version as package_version
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import __version__
 from .cluster import LsaKMeans, centroids, lsa
@@ -230,7 +231,7 @@ def _join_nearest(matrix, previous):
         return labels
     k = int(previous.max()) + 1
     centres = cluster_centroids(matrix, np.where(known, previous, -1), k)
-    member_similarity = np.asarray(matrix[known].multiply(centres[previous[known]]).sum(axis=1)).ravel()
+    member_similarity = _leave_one_out_similarity(matrix[known], previous[known], k)
     limits = np.full(k, JOIN_FLOOR)
     for number in range(k):
         own = member_similarity[previous[known] == number]
@@ -242,6 +243,24 @@ def _join_nearest(matrix, previous):
     close = similarity[np.arange(len(new)), nearest] >= limits[nearest]
     labels[new[close]] = nearest[close]
     return labels
+
+
+def _leave_one_out_similarity(matrix, labels, k):
+    """Each member's cosine to the centroid of the other members of its cluster.
+
+    A new idea is not part of the centroid it is compared with; a member is, which
+    lifts its similarity (much so in small clusters). Leaving the member out makes the
+    two comparable: with the sum S of a cluster's unit vectors, the others' direction
+    is S - x, and cos = (x.S - 1) / |S - x| with |S - x|^2 = |S|^2 - 2 x.S + 1.
+    """
+    membership = sp.csr_matrix((np.ones(len(labels), dtype=np.float32), (labels, np.arange(len(labels)))),
+                               shape=(k, matrix.shape[0]))
+    sums = (membership @ matrix).tocsr()
+    own_sum = sums[labels]
+    dot = np.asarray(matrix.multiply(own_sum).sum(axis=1)).ravel()
+    squared = np.asarray(own_sum.multiply(own_sum).sum(axis=1)).ravel()
+    rest = np.sqrt(np.maximum(squared - 2 * dot + 1, 0))
+    return np.where(rest > 1e-6, (dot - 1) / np.maximum(rest, 1e-6), 0.0)
 
 
 def _renumber(labels, k):

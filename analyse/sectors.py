@@ -35,6 +35,7 @@ FEEDBACK_ROUNDS = 2
 FEEDBACK_SHARE = 0.2  # of the ideas closest to a field, the best fifth refine its prototype
 FEEDBACK_MAX = 40
 PROTOTYPE_WEIGHT = 0.5  # share of the original description in a refined prototype
+FEEDBACK_MIN_MEMBERS = 5  # weight of the character n-gram columns in the prototypes
 
 
 @dataclass(frozen=True)
@@ -141,7 +142,7 @@ class ZeroShotSectors:
             rows = []
             for column in range(len(self.sectors)):
                 members = np.flatnonzero(best == column)
-                if len(members) == 0:
+                if len(members) < FEEDBACK_MIN_MEMBERS:  # a field must not be bent towards one or two ideas
                     rows.append(initial[column])
                     continue
                 take = min(FEEDBACK_MAX, max(1, int(np.ceil(len(members) * FEEDBACK_SHARE))))

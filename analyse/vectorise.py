@@ -35,9 +35,24 @@ class Vectoriser(Protocol):
     def transform(self, texts): ...
 
 
+# First parts of compounds that say nothing about the topic in a city's participation:
+# "Stadtbaum" is about trees, "Stadtverwaltung" about the administration. Their n-grams
+# would make the two look alike, so the n-grams are cut from the rest of the word.
+COMPOUND_MODIFIERS = ("stadt", "jena")
+MIN_REST = 4
+
+
+def topic_part(lemma):
+    """The lemma without a leading COMPOUND_MODIFIER, if enough of it is left."""
+    for modifier in COMPOUND_MODIFIERS:
+        if lemma.startswith(modifier) and len(lemma) - len(modifier) >= MIN_REST:
+            return lemma[len(modifier):]
+    return lemma
+
+
 def char_ngrams(lemma, low=3, high=5):
     """Character n-grams of one lemma padded with spaces."""
-    padded = f" {lemma} "
+    padded = f" {topic_part(lemma)} "
     grams = []
     for size in range(low, high + 1):
         grams.extend(padded[start:start + size] for start in range(len(padded) - size + 1))

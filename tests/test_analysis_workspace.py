@@ -163,7 +163,7 @@ def test_field_of_action_decisions_are_recorded_with_the_suggestion(app, staff, 
 
     start(staff, k="3")
     run = latest_run(app)
-    tree, sun = ideas["Mehr Stadtbäume pflanzen"], ideas["Solaranlagen auf alle Dächer"]
+    tree, sun = ideas["Grünflächen erhalten"], ideas["Solaranlagen auf alle Dächer"]
     number = cluster_of(app, run.id, tree)
     with app.app_context():
         suggested = db.session.get(AnalysisItem, (run.id, tree)).sector_code
@@ -352,7 +352,8 @@ def test_user_text_on_the_board_is_escaped(app, staff, make_idea, make_user):
         assert "<script>alert" not in page and "<img src=x" not in page
 
 
-def test_the_demo_comes_with_a_finished_run_over_its_ideas(app, client, users, monkeypatch):
+def test_the_demo_comes_with_a_finished_run_over_its_ideas(app, client, monkeypatch):
+    from beteiligung.auth.models import User
     from beteiligung.demo import load_demo
 
     monkeypatch.setitem(app.config, "DEMO_ANALYSIS", True)
@@ -362,6 +363,8 @@ def test_the_demo_comes_with_a_finished_run_over_its_ideas(app, client, users, m
     assert run.status == "done" and run.idea_count > 800 and 15 <= run.cluster_count <= 60
     # Staff answered ideas in the demo, which confirmed their fields: enough to train on.
     assert run.classifier_trained and run.classifier_training_size >= 30 and run.classifier_accuracy > 0.5
-    staff = login_as(client, users["staff"])
+    with app.app_context():
+        demo_staff = db.session.scalar(select(User).where(User.email == "verwaltung@beteiligung.example.org"))
+    staff = login_as(client, demo_staff)
     board = staff.get(f"/verwaltung/analyse/laeufe/{run.id}").get_data(as_text=True)
     assert "kreuzvalidierte Trefferquote" in board and board.count('class="card cluster-card"') == run.cluster_count
