@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 from werkzeug.datastructures import MultiDict
 
 from ..audit.services import record
@@ -64,15 +64,24 @@ def describe_scope(filters):
     return ", ".join(parts) or _("alle Ideen")
 
 
+def _scope_ids(scope):
+    """A select of the ids of the visible, not merged ideas in the scope."""
+    return (build_query(scope_filters(scope)).with_only_columns(Idea.id).order_by(None)
+            .where(Idea.status != Status.MERGED.value))
+
+
+def count_ideas(scope):
+    return db.session.scalar(select(func.count()).select_from(_scope_ids(scope).subquery()))
+
+
 def documents_for(scope):
     """The visible, not merged ideas in the scope as analysis Documents, oldest first."""
     from analyse import Document
 
-    ids = build_query(scope_filters(scope)).with_only_columns(Idea.id).order_by(None)
     rows = db.session.execute(
         select(Idea.id, Idea.title, Idea.text, Sector.code, Idea.sector_confirmed)
         .outerjoin(Sector, Sector.id == Idea.sector_id)
-        .where(Idea.id.in_(ids), Idea.status != Status.MERGED.value)
+        .where(Idea.id.in_(_scope_ids(scope)))
         .order_by(Idea.id)
     )
     return [Document(id=row.id, title=row.title, text=row.text, sector=row.code if row.sector_confirmed else None)
@@ -134,7 +143,7 @@ def create_run(actor, *, scope=None, k="auto", seed=0, kind=RunKind.FULL, based_
         raise RunRefused(_("Der Startwert muss eine ganze Zahl von 0 bis 2147483647 sein."), "seed")
     if active_run() is not None:
         raise RunRefused(_("Es läuft bereits eine Analyse. Bitte warten Sie, bis sie fertig ist."))
-    if len(documents_for(scope)) < MIN_IDEAS:
+    if count_ideas(scope) < MIN_IDEAS:
         raise RunRefused(_("Für eine Analyse braucht es mindestens %(min)d Ideen in der Auswahl.", min=MIN_IDEAS),
                          "scope")
     run = AnalysisRun(kind=RunKind(kind).value, scope=scope, scope_description=describe_scope(filters)[:400],
@@ -295,7 +304,7 @@ def analyse_new_ideas():
         return None
     base = latest_full_scope_run()
     if base is None:
-        if len(documents_for({})) < MIN_IDEAS:
+        if count_ideas({}) < MIN_IDEAS:
             return None
         run = create_run(None)
     else:
