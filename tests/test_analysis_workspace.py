@@ -196,10 +196,9 @@ def test_sector_decision_needs_a_selection_and_a_valid_field(app, staff, ideas):
     assert response.status_code == 400 and "mindestens eine Idee" in response.get_data(as_text=True)
     response = post_form(staff, path, {"ids": [tree], f"sector-{tree}": "<script>", "save_sectors": "1"})
     assert response.status_code == 400 and "gültiges Handlungsfeld" in response.get_data(as_text=True)
-    other = ideas["Solaranlagen auf alle Dächer"]
-    if cluster_of(app, run.id, other) != cluster_of(app, run.id, tree):
-        response = post_form(staff, path, {"ids": [other], f"sector-{other}": "energie", "save_sectors": "1"})
-        assert response.status_code == 400 and "gehören nicht zu dieser Auswahl" in response.get_data(as_text=True)
+    other = ideas["Solaranlagen auf alle Dächer"]  # in the solar cluster, not the tree cluster
+    response = post_form(staff, path, {"ids": [other], f"sector-{other}": "energie", "save_sectors": "1"})
+    assert response.status_code == 400 and "gehören nicht zu dieser Auswahl" in response.get_data(as_text=True)
     assert not idea(app, tree).sector_confirmed
 
 
@@ -296,6 +295,11 @@ def test_merging_duplicates_keeps_both_visible_and_the_supporters(app, staff, cl
         group_id = group.id
     page = staff.get(f"/verwaltung/analyse/laeufe/{run.id}/duplikate").get_data(as_text=True)
     assert "Fahrradbügel am Holzmarkt" in page
+    response = post_form(staff, f"/verwaltung/analyse/laeufe/{run.id}/duplikate/{group_id}", {
+        f"g{group_id}-target": str(first), f"g{group_id}-merge": [str(first), str(second)],
+        f"g{group_id}-answer": "Gleiche Idee.", f"g{group_id}-submit": "1"})
+    assert response.status_code == 400 and "mit sich selbst" in response.get_data(as_text=True)
+    assert idea(app, second).status != "merged"
     response = post_form(staff, f"/verwaltung/analyse/laeufe/{run.id}/duplikate/{group_id}", {
         f"g{group_id}-target": str(first), f"g{group_id}-merge": [str(second)],
         f"g{group_id}-answer": "Gleiche Idee, wir führen sie zusammen.", f"g{group_id}-submit": "1"})

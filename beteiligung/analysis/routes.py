@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms import attach_error, page_number
 from ..ideas.forms import district_choices
 from ..ideas.models import SOURCE_LABELS, STATUS_LABELS, Idea, Sector
-from ..ideas.services import IdeaError, active_sectors, find_sector
+from ..ideas.services import IdeaError, active_sectors, find_sector, measures_for
 from ..measures.models import Measure
 from ..roles import STAFF
 from . import runner, services
@@ -226,7 +226,7 @@ def cluster(run_id, number):
         if form.validate() and _handle_triage(form, run, cluster, {idea.id for _item, idea in rows}):
             return redirect(url_for("analysis.cluster", run_id=run.id, number=number))
         status = 400
-    links = services.measures_of([idea.id for _item, idea in rows])
+    links = measures_for([idea.id for _item, idea in rows])
     return render_template("analysis/cluster.html", run=run, cluster=cluster, number=number, rows=rows, form=form,
                            sectors=active_sectors(), sector_names=_sector_names(), links=links,
                            checked=set(form.ids.data or []) if request.method == "POST" else set()), status
@@ -288,20 +288,19 @@ def _duplicates_page(run, forms, status=200):
     ideas = {idea.id: idea for idea in db.session.scalars(select(Idea).where(Idea.id.in_(ids)))} if ids else {}
     for group in groups:
         if group.id not in forms:
-            forms[group.id] = _merge_form(group, ideas, prefix=f"g{group.id}-", formdata=None)
+            forms[group.id] = _merge_form(group, ideas, submitted=False)
     return render_template("analysis/duplicates.html", run=run, groups=groups, ideas=ideas, forms=forms), status
 
 
-def _merge_form(group, ideas, prefix, formdata=...):
-    kwargs = {"prefix": prefix}
-    if formdata is None:
-        kwargs["formdata"] = None
-    form = MergeForm(**kwargs)
+def _merge_form(group, ideas, submitted=True):
+    """The merge form of one group; unsubmitted, it proposes the most supported idea as target."""
+    prefix = f"g{group.id}-"
+    form = MergeForm(prefix=prefix) if submitted else MergeForm(prefix=prefix, formdata=None)
     members = [ideas[idea_id] for idea_id in group.idea_ids if idea_id in ideas]
     choices = [SelectChoice(idea.id, f"{idea.id}: {idea.title}") for idea in members]
     form.target.choices = choices
     form.merge.choices = choices
-    if formdata is None:
+    if not submitted:
         target = max(members, key=lambda idea: (idea.support_count + idea.dot_votes, -idea.id), default=None)
         form.target.data = getattr(target, "id", None)
         form.merge.data = [idea.id for idea in members if idea is not target and idea.status != "merged"]
@@ -321,7 +320,7 @@ def merge(run_id, group_id):
     if group is None or group.run_id != run.id:
         abort(404)
     ideas = {idea.id: idea for idea in db.session.scalars(select(Idea).where(Idea.id.in_(group.idea_ids)))}
-    form = _merge_form(group, ideas, prefix=f"g{group.id}-")
+    form = _merge_form(group, ideas)
     if form.validate():
         if group.resolved_at is not None:
             flash(_("Über diese Gruppe wurde bereits entschieden."), "error")
@@ -334,10 +333,7 @@ def merge(run_id, group_id):
                 target = ideas.get(form.target.data)
                 if target is None:
                     raise IdeaError(_("Bitte wählen Sie die Zielidee."), "target")
-                others = [ideas[idea_id] for idea_id in dict.fromkeys(form.merge.data or []) if idea_id in ideas
-                          and idea_id != target.id]
-                if target.id in (form.merge.data or []):
-                    raise IdeaError(_("Die Zielidee kann nicht mit sich selbst zusammengeführt werden."), "merge")
+                others = [ideas[idea_id] for idea_id in dict.fromkeys(form.merge.data or []) if idea_id in ideas]
                 services.merge_duplicates(run, group, current_user, target, others, form.answer.data)
                 message = ngettext("%(num)d Idee zusammengeführt.", "%(num)d Ideen zusammengeführt.", len(others))
         except IdeaError as error:

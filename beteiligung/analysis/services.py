@@ -85,7 +85,7 @@ def merge_duplicates(run, group, actor, target, others, answer):
     if not others:
         raise IdeaError(_("Bitte wählen Sie mindestens eine Idee, die zusammengeführt wird."), "merge")
     if target in others:
-        raise IdeaError(_("Die Zielidee kann nicht mit sich selbst zusammengeführt werden."), "target")
+        raise IdeaError(_("Die Zielidee kann nicht mit sich selbst zusammengeführt werden."), "merge")
     members = set(group.idea_ids)
     if target.id not in members or any(idea.id not in members for idea in others):
         raise IdeaError(_("Es können nur Ideen aus dieser Gruppe zusammengeführt werden."), "merge")
@@ -149,11 +149,6 @@ def create_measure_from_cluster(run, cluster, actor, ideas, *, title, sector, de
                        cluster_number=getattr(cluster, "number", None), measure=measure)
     measure_services.link_ideas(measure, ideas, actor, reason, decision=decision)
     return measure, decision
-
-
-def measures_of(idea_ids):
-    """Measures the ideas are already linked to: {idea_id: [{"id", "number", "title", "url"}]}."""
-    return idea_services.measures_for(idea_ids)
 
 
 # --- comparing runs ---------------------------------------------------------------------------------
