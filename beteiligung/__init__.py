@@ -69,10 +69,11 @@ def _register_blueprints(app):
     from .analysis.routes import bp as analysis_bp
     from .main import bp as main_bp
     from .measures import bp as measures_bp
+    from .measures.staff import bp as measure_staff_bp
     from .notifications import bp as notifications_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, measures_bp,
-                      analysis_bp, admin_bp, api_bp):
+                      measure_staff_bp, analysis_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

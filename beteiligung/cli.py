@@ -96,6 +96,7 @@ def run_scheduler():
 
 def register_cli(app):
     from .ideas.cli import ideas_cli
+    from .measures.cli import measures_cli
 
-    for group in (users_cli, demo_cli, mail_cli, scheduler_cli, ideas_cli):
+    for group in (users_cli, demo_cli, mail_cli, scheduler_cli, ideas_cli, measures_cli):
         app.cli.add_command(group)

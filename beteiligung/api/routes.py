@@ -59,3 +59,4 @@ def users():
 
 
 from ..ideas import api as _ideas_api  # noqa: E402,F401  (registers the idea resources on bp)
+from ..measures import api as _measures_api  # noqa: E402,F401  (registers the measure resources on bp)

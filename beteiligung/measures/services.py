@@ -1,5 +1,13 @@
-"""Creating measures and linking ideas to them, with notifications to the people behind the ideas."""
+"""Measure sheets: creating and editing them, and linking ideas to them with notifications.
+
+`save_sheet` is the one way a sheet is written (form, import, triage): it validates
+every field through `sheet.FIELDS`, keeps numbers and titles unique, derives the
+duration class and the computed savings, and records the change in the audit log.
+"""
 import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 
 from flask import url_for
 from flask_babel import gettext as _
@@ -11,10 +19,16 @@ from ..ideas import services as idea_services
 from ..ideas.models import TEXT_MAX, Idea, Status
 from ..ideas.services import IdeaError, clean_text
 from ..notifications.services import notify
-from .models import REASON_MAX, TITLE_MAX, IdeaMeasure, Measure
+from . import savings
+from .models import (REASON_MAX, SHORT_MAX, Duration, IdeaMeasure, IndicatorValue, Measure,
+                     MeasureEnergySaving, MeasureIndicator, MeasureMilestone, MeasureStatus, SavingsMethod)
+from .sheet import FIELDS, LONG_MAX, SheetError, field_by_name
 
-DESCRIPTION_MAX = 10_000
+DESCRIPTION_MAX = LONG_MAX
 _NUMBER = re.compile(r"^M-(\d+)\.(\d+)$")
+MAX_MILESTONES = 30
+MAX_INDICATORS = 12
+MAX_VALUES = 60  # yearly values per indicator
 
 
 def next_number(sector):
@@ -26,27 +40,246 @@ def next_number(sector):
 
 
 def create_measure(actor, *, title, sector, description=""):
+    """A new sheet with the first fields (the triage workspace starts measures this way)."""
     title, description = clean_text(title), clean_text(description)
     if not title:
         raise IdeaError(_("Bitte geben Sie einen Titel für die Maßnahme an."), "title")
-    if len(title) > TITLE_MAX:
-        raise IdeaError(_("Der Titel darf höchstens %(max)d Zeichen lang sein.", max=TITLE_MAX), "title")
-    if len(description) > DESCRIPTION_MAX:
-        raise IdeaError(_("Die Beschreibung darf höchstens %(max)d Zeichen lang sein.", max=DESCRIPTION_MAX),
-                        "description")
     if sector is None:
         raise IdeaError(_("Bitte wählen Sie ein Handlungsfeld."), "sector")
-    same = db.session.scalar(select(Measure).where(func.lower(Measure.title) == title.lower()))
-    if same is not None:  # also catches a double submit
-        raise IdeaError(_("Eine Maßnahme mit diesem Titel gibt es bereits: %(number)s.", number=same.number),
-                        "title")
-    measure = Measure(number=next_number(sector), title=title, sector=sector, description=description,
-                      created_by_id=getattr(actor, "id", None))
-    db.session.add(measure)
+    try:
+        return save_sheet(None, actor, {"title": title, "sector": sector, "description": description})
+    except SheetErrors as errors:
+        first = errors.errors[0]
+        raise IdeaError(first.message, first.field) from None
+
+
+# --- the sheet ---------------------------------------------------------------------------------
+
+class SheetErrors(Exception):
+    """All problems of one sheet at once: [SheetError]."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(error.message for error in errors))
+        self.errors = errors
+
+
+@dataclass
+class Milestone:
+    title: str
+    due_on: date = None
+    done_on: date = None
+
+
+@dataclass
+class Indicator:
+    name: str
+    unit: str = ""
+    baseline_value: Decimal = None
+    baseline_year: int = None
+    target_value: Decimal = None
+    target_year: int = None
+    values: list = field(default_factory=list)  # [(year, Decimal value, note)]
+
+
+def parse_sheet(raw, *, partial=False):
+    """Stored values for the raw values of the fields given: (values, [SheetError]).
+
+    With partial=False every field of the sheet is read (a missing one counts as empty);
+    with partial=True only the keys present in `raw` are.
+    """
+    values, errors = {}, []
+    for sheet_field in FIELDS:
+        if partial and sheet_field.name not in raw:
+            continue
+        raw_value = raw.get(sheet_field.name)
+        if sheet_field.kind == "sector" and raw_value is not None and not isinstance(raw_value, (str, int)):
+            values["sector"] = raw_value  # already a Sector
+            continue
+        try:
+            values[sheet_field.name] = sheet_field.parse(raw_value)
+        except SheetError as error:
+            errors.append(error)
+    number = values.get("number")
+    if number and not _NUMBER.match(number):
+        errors.append(SheetError(_("Die Nummer „%(number)s“ hat nicht die Form M-<Handlungsfeld>.<laufende Nummer>, "
+                                   "z. B. M-2.3.", number=number[:40]), "number"))
+    start, end = values.get("start_year"), values.get("end_year")
+    if start and end and end < start:
+        errors.append(SheetError(_("Das Ende (%(end)d) liegt vor dem Beginn (%(start)d).", end=end, start=start),
+                                 "end_year"))
+    return values, errors
+
+
+def save_sheet(measure, actor, raw, *, milestones=None, energy=None, indicators=None, partial=False):
+    """Create (measure=None) or update a sheet from raw field values; raises SheetErrors.
+
+    `milestones` ([Milestone]), `energy` ([(carrier, mwh)]) and `indicators` ([Indicator])
+    replace the sheet's rows when given and stay as they are when None.
+    """
+    values, errors = parse_sheet(raw, partial=partial)
+    errors += _check_parts(milestones, energy, indicators)
+    creating = measure is None
+    sector = values.get("sector") or (measure.sector if measure is not None else None)
+    if creating and sector is None and not any(e.field == "sector" for e in errors):
+        errors.append(SheetError(_("„%(label)s“ fehlt.", label=field_by_name("sector").label), "sector"))
+    title = values.get("title")
+    if title:
+        query = select(Measure).where(func.lower(Measure.title) == title.lower())
+        if not creating:
+            query = query.where(Measure.id != measure.id)
+        same = db.session.scalar(query)
+        if same is not None:  # also catches a double submit
+            errors.append(SheetError(_("Eine Maßnahme mit diesem Titel gibt es bereits: %(number)s.",
+                                       number=same.number), "title"))
+    number = values.get("number")
+    if number:
+        query = select(Measure).where(Measure.number == number)
+        if not creating:
+            query = query.where(Measure.id != measure.id)
+        same = db.session.scalar(query)
+        if same is not None:
+            errors.append(SheetError(_("Die Nummer %(number)s hat schon „%(title)s“.", number=number,
+                                       title=same.title), "number"))
+    if errors:
+        raise SheetErrors(errors)
+
+    old = {} if creating else _snapshot(measure)
+    if creating:
+        measure = Measure(created_by_id=getattr(actor, "id", None), idea_count=0,
+                          number=number or next_number(sector))
+        db.session.add(measure)
+    for name, value in values.items():
+        if name == "number" and not value:
+            continue
+        if name == "ramp_up_years" and value is None:
+            value = 1
+        if name in ("savings_method", "status") and value is None:
+            value = (SavingsMethod.DIRECT if name == "savings_method" else MeasureStatus.PLANNED).value
+        if name == "progress" and value is None:
+            value = 0
+        setattr(measure, name, value)
+    if measure.ramp_up_years is None:
+        measure.ramp_up_years = 1
+    if measure.status == MeasureStatus.DONE.value and "progress" not in raw:
+        measure.progress = 100
+    if measure.start_year and measure.end_year:
+        measure.duration = Duration.for_years(measure.end_year - measure.start_year + 1).value
+    if milestones is not None:
+        measure.milestones = [MeasureMilestone(position=i, title=m.title, due_on=m.due_on, done_on=m.done_on)
+                              for i, m in enumerate(milestones)]
+    if energy is not None:
+        measure.energy_savings = [MeasureEnergySaving(carrier=carrier, mwh_per_year=mwh) for carrier, mwh in energy]
+    if indicators is not None:
+        measure.indicators = [MeasureIndicator(
+            position=i, name=ind.name, unit=ind.unit, baseline_value=ind.baseline_value,
+            baseline_year=ind.baseline_year, target_value=ind.target_value, target_year=ind.target_year,
+            values=[IndicatorValue(year=year, value=value, note=note) for year, value, note in ind.values])
+            for i, ind in enumerate(indicators)]
+    update_savings(measure)
     db.session.flush()
-    record("measure.created", measure, actor=actor, new={"number": measure.number, "title": title,
-                                                         "sector": sector.code})
+    new = _snapshot(measure)
+    if creating:
+        record("measure.created", measure, actor=actor, new={"number": measure.number, "title": measure.title,
+                                                             "sector": measure.sector.code})
+    else:
+        changed = {key for key in new if old.get(key) != new[key]}
+        if changed:
+            record("measure.updated", measure, actor=actor, old={k: old.get(k) for k in sorted(changed)},
+                   new={k: new[k] for k in sorted(changed)})
     return measure
+
+
+def update_savings(measure):
+    """With the carrier method: energy from the carrier rows, emissions from the balance's factors (or none)."""
+    if measure.savings_method != SavingsMethod.CARRIERS.value:
+        measure.savings_factor_year = None
+        return None
+    result = savings.compute([(row.carrier, row.mwh_per_year) for row in measure.energy_savings])
+    measure.savings_mwh_per_year = result.mwh_per_year.quantize(Decimal("0.01"))
+    measure.savings_t_co2e_per_year = result.t_co2e_per_year
+    measure.savings_factor_year = result.factor_year if result.t_co2e_per_year is not None else None
+    return result
+
+
+def savings_explanation(measure):
+    """One German sentence on how the sheet's savings were obtained (always shown with the numbers)."""
+    if measure.savings_method != SavingsMethod.CARRIERS.value:
+        if measure.savings_t_co2e_per_year is None and measure.savings_mwh_per_year is None:
+            return _("Die Einsparung ist noch nicht abgeschätzt.")
+        return _("Die Einsparung wurde direkt angegeben; die Grundlage steht unter „Grundlage der Abschätzung“.")
+    if not measure.energy_savings:
+        return _("Die Einsparung wird aus der eingesparten Energie je Energieträger berechnet; "
+                 "es sind noch keine Energieträger angegeben.")
+    if measure.savings_t_co2e_per_year is not None:
+        return _("Berechnet aus der eingesparten Endenergie je Energieträger mit den Emissionsfaktoren "
+                 "des Bilanzjahres %(year)s.", year=measure.savings_factor_year)
+    result = savings.compute([(row.carrier, row.mwh_per_year) for row in measure.energy_savings])
+    if result.factor_year is None:
+        return _("Die Endenergie je Energieträger ist erfasst; die THG-Einsparung wird berechnet, sobald die "
+                 "Emissionsfaktoren der Energie- und THG-Bilanz vorliegen.")
+    return _("Für das Bilanzjahr %(year)s fehlen Emissionsfaktoren für: %(carriers)s.", year=result.factor_year,
+             carriers=", ".join(result.missing))
+
+
+def _snapshot(measure):
+    data = {}
+    for sheet_field in FIELDS:
+        value = getattr(measure, sheet_field.name)
+        if sheet_field.kind == "sector":
+            value = value.code if value is not None else None
+        elif isinstance(value, (Decimal, date)):
+            value = str(value)
+        data[sheet_field.name] = value
+    data["milestones"] = [[m.title, str(m.due_on), str(m.done_on)] for m in measure.milestones]
+    data["energy"] = [[e.carrier, str(e.mwh_per_year)] for e in measure.energy_savings]
+    data["indicators"] = [[i.name, i.unit, str(i.baseline_value), i.baseline_year, str(i.target_value),
+                           i.target_year, [[v.year, str(v.value)] for v in i.values]] for i in measure.indicators]
+    return data
+
+
+def _check_parts(milestones, energy, indicators):
+    errors = []
+    if milestones is not None:
+        if len(milestones) > MAX_MILESTONES:
+            errors.append(SheetError(_("Höchstens %(max)d Meilensteine.", max=MAX_MILESTONES), "milestones"))
+        for number, milestone in enumerate(milestones, start=1):
+            title = clean_text(milestone.title or "")
+            if not title:
+                errors.append(SheetError(_("Meilenstein %(n)d hat keinen Titel.", n=number), "milestones"))
+            elif len(title) > SHORT_MAX:
+                errors.append(SheetError(_("Meilenstein %(n)d: der Titel darf höchstens %(max)d Zeichen lang sein.",
+                                           n=number, max=SHORT_MAX), "milestones"))
+            milestone.title = title
+    if energy is not None:
+        known, seen = savings.carriers(), set()
+        for carrier, mwh in energy:
+            if carrier not in known:
+                errors.append(SheetError(_("Den Energieträger „%(carrier)s“ gibt es nicht. Möglich sind: %(codes)s.",
+                                           carrier=str(carrier)[:40], codes=", ".join(known)), "energy"))
+            elif carrier in seen:
+                errors.append(SheetError(_("Der Energieträger „%(carrier)s“ steht doppelt.", carrier=carrier),
+                                         "energy"))
+            seen.add(carrier)
+            if not isinstance(mwh, Decimal) or abs(mwh) > Decimal("999999999999"):
+                errors.append(SheetError(_("Die Energiemenge für „%(carrier)s“ ist keine gültige Zahl.",
+                                           carrier=str(carrier)[:40]), "energy"))
+    if indicators is not None:
+        if len(indicators) > MAX_INDICATORS:
+            errors.append(SheetError(_("Höchstens %(max)d Indikatoren.", max=MAX_INDICATORS), "indicators"))
+        for number, indicator in enumerate(indicators, start=1):
+            indicator.name, indicator.unit = clean_text(indicator.name or ""), clean_text(indicator.unit or "")
+            if not indicator.name:
+                errors.append(SheetError(_("Indikator %(n)d hat keinen Namen.", n=number), "indicators"))
+            elif len(indicator.name) > SHORT_MAX or len(indicator.unit) > 40:
+                errors.append(SheetError(_("Indikator %(n)d: Name oder Einheit ist zu lang.", n=number),
+                                         "indicators"))
+            years = [year for year, _value, _note in indicator.values]
+            if len(years) != len(set(years)):
+                errors.append(SheetError(_("Indikator %(n)d: ein Jahr hat mehrere Ist-Werte.", n=number),
+                                         "indicators"))
+            if len(years) > MAX_VALUES:
+                errors.append(SheetError(_("Indikator %(n)d: zu viele Ist-Werte.", n=number), "indicators"))
+    return errors
 
 
 def check_reason(reason):

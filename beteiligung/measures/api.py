@@ -1,0 +1,1 @@
+"""JSON API of the measure plan (being built)."""

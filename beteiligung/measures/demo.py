@@ -1,0 +1,1 @@
+"""Demo measure plan (being built)."""
