@@ -4,4 +4,5 @@ from flask import Blueprint
 bp = Blueprint("measures", __name__, url_prefix="/massnahmen")
 
 from . import routes  # noqa: E402,F401
+from . import download_routes  # noqa: E402,F401
 from . import demo  # noqa: E402,F401  (registers the demo step)
