@@ -6,7 +6,7 @@ import importlib
 import sys
 import time
 
-BENCHMARKS = ["pages", "ideas", "analysis"]
+BENCHMARKS = ["pages", "ideas", "measures", "analysis"]
 
 
 def main(argv):
