@@ -168,6 +168,9 @@ def save_sheet(measure, actor, raw, *, milestones=None, energy=None, indicators=
         measure.milestones = [MeasureMilestone(position=i, title=m.title, due_on=m.due_on, done_on=m.done_on)
                               for i, m in enumerate(milestones)]
     if energy is not None:
+        if measure.energy_savings:
+            measure.energy_savings = []
+            db.session.flush()  # the old rows go first: a carrier may come back (unique per measure)
         measure.energy_savings = [MeasureEnergySaving(carrier=carrier, mwh_per_year=mwh) for carrier, mwh in energy]
     if indicators is not None:
         measure.indicators = [MeasureIndicator(

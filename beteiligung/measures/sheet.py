@@ -146,31 +146,35 @@ class SheetField:
         return value
 
 
-_GERMAN_NUMBER = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+(,\d+)?$|^[+-]?\d+,\d+$")
+_GERMAN_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+(,\d+)?$")  # 1.250 / 1.250.000,5
+_ENGLISH_GROUPED = re.compile(r"^[+-]?[1-9]\d{0,2}(,\d{3})+\.\d+$|^[+-]?[1-9]\d{0,2}(,\d{3}){2,}$")  # 1,250.5
+_GERMAN_DECIMAL = re.compile(r"^[+-]?\d+,\d+$")  # 1250,5 / 0,125 / 1,125
 _PLAIN_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
-_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 def parse_number(raw):
     """A Decimal from a number or a German/English number text, None when it is none.
 
-    "1.250,5" and "1250,5" are German; "1250.5" and "1,250.5" English; a lone "1.250"
-    is read as the German 1250 only with exactly three digits after the point, so
-    "0.5" stays a half.
+    The interface is German, so a single comma is always the decimal comma ("1,125" is
+    1.125, "1.250,5" is 1250.5), and a point followed by groups of three digits after a
+    leading non-zero digit groups thousands ("1.250" is 1250, "0.125" stays 0.125).
+    English grouping is read only where it cannot be German: "1,250.5", "1,250,000".
     """
     if isinstance(raw, bool):
         return None
     if isinstance(raw, (int, Decimal)):
-        return Decimal(raw)
+        return Decimal(raw) if Decimal(raw).is_finite() else None
     if isinstance(raw, float):
         if raw != raw or raw in (float("inf"), float("-inf")):
             return None
         return Decimal(repr(raw))
-    text = str(raw).strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
-    if _GERMAN_NUMBER.match(text) and not (text.count(".") == 0 and _THOUSANDS_COMMA.match(text)):
+    text = str(raw).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("\u2212", "-")
+    if _GERMAN_GROUPED.match(text):
         text = text.replace(".", "").replace(",", ".")
-    elif _THOUSANDS_COMMA.match(text):
+    elif _ENGLISH_GROUPED.match(text):
         text = text.replace(",", "")
+    elif _GERMAN_DECIMAL.match(text):
+        text = text.replace(",", ".")
     if not _PLAIN_NUMBER.match(text):
         return None
     try:
