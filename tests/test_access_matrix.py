@@ -85,6 +85,7 @@ def objects(app, users, make_idea):
             "number": 0,
             "group_id": group.id,
             "measure_id": measure.id,
+            "export_id": 1,
             "template_id": answer_template.id,
             "sector_id": db.session.scalar(db.select(db.func.min(Sector.id))),
             "district_id": db.session.scalar(db.select(db.func.min(District.id))),

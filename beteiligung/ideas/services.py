@@ -83,9 +83,13 @@ def _lookup(model, value):
     value = (value or "").strip()
     if not value:
         return None
-    return db.session.scalar(
+    found = db.session.scalar(
         select(model).where((model.code == value.lower()) | (func.lower(model.name) == value.lower()))
     )
+    if found is None:  # SQLite's lower() leaves umlauts alone ("Übergreifend"); the lists are short
+        wanted = value.casefold()
+        found = next((row for row in db.session.scalars(select(model)) if row.name.casefold() == wanted), None)
+    return found
 
 
 def find_sector(value):

@@ -276,6 +276,9 @@ def _check_parts(milestones, energy, indicators):
             elif len(indicator.name) > SHORT_MAX or len(indicator.unit) > 40:
                 errors.append(SheetError(_("Indikator %(n)d: Name oder Einheit ist zu lang.", n=number),
                                          "indicators"))
+            if "|" in indicator.name + indicator.unit:  # the separator of the export's indicator cells
+                errors.append(SheetError(_("Indikator %(n)d: Name und Einheit dürfen kein „|“ enthalten.", n=number),
+                                         "indicators"))
             years = [year for year, _value, _note in indicator.values]
             if len(years) != len(set(years)):
                 errors.append(SheetError(_("Indikator %(n)d: ein Jahr hat mehrere Ist-Werte.", n=number),
