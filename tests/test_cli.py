@@ -41,19 +41,16 @@ def test_users_token_prints_a_working_token(app, client, make_user):
     assert run(app, "users", "token", "--email", "niemand@example.org").exit_code == 2
 
 
-def test_demo_load_only_into_an_empty_database(app, login):
+def test_demo_load_only_into_an_empty_database_with_every_role(app, login):
+    """One load (it takes seconds) checked for its logins, its roles and a refused second load."""
     result = run(app, "demo", "load")
     assert result.exit_code == 0, result.output
     for email, password, _role, _name in DEMO_LOGINS:
         assert email in result.output and password in result.output
     email, password, *_ = DEMO_LOGINS[0]
     assert login(email, password).status_code == 302
-    result = run(app, "demo", "load")
-    assert result.exit_code == 2 and "leere Datenbank" in result.output
-
-
-def test_demo_roles_cover_every_role(app):
-    run(app, "demo", "load")
     with app.app_context():
         roles = set(db.session.scalars(db.select(User.role)))
     assert roles == {"citizen", "member", "staff", "admin"}
+    result = run(app, "demo", "load")
+    assert result.exit_code == 2 and "leere Datenbank" in result.output

@@ -218,13 +218,13 @@ def test_full_sheet_through_the_form_stores_every_field_and_row(app, client, sta
 
 
 def test_edit_page_shows_german_numbers_that_save_back_unchanged(app, client, staff):
-    _create(client, **{"indicators-0-baseline_value": "2,1250", "indicators-0-target_value": "12.345,125",
+    _create(client, **{"indicators-0-baseline_value": "2,125", "indicators-0-target_value": "12.345,125",
                        "staff_fte": "0,5"})
     measure = _measures(app)[0]
     before = _state(app, measure.id)[0]
     page = _text(client.get(f"{BASE}/{measure.id}/bearbeiten"))
     assert 'value="1.250.000,5"' in page and 'value="0,5"' in page and 'value="12.345,125"' in page
-    assert 'value="2,1250"' in page  # "2,125" would read as the English 2125
+    assert 'value="2,125"' in page  # a single comma is the decimal comma
     assert "Die Einsparung wird" in page or "Endenergie je Energieträger" in page  # the savings explanation
     values = form_values(page)
     assert values["title"] == "Wärmepumpen für städtische Schulen"

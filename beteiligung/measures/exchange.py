@@ -15,8 +15,7 @@ label), then three structured columns and two informational ones:
   import ignores them.
 
 Numbers inside text cells are written the German way without thousands separators
-("1500,5"); a number that would read like a thousands group ("1,123") gets a trailing
-zero ("1,1230") so it reads back the same.
+("1500,5"); `sheet.parse_number` reads a single comma always as the decimal comma.
 
 Importing is all or nothing, like the idea import, and shows a dry run first:
 
@@ -108,18 +107,13 @@ class RowError(importing.RowError):
 
 # --- numbers and dates in text --------------------------------------------------------------------
 
-_AMBIGUOUS = re.compile(r"^-?\d{1,3},\d{3}$")
-
 
 def format_number(value):
     """A number as German text without thousands separators that parse_number reads back exactly."""
     number = Decimal(value)
     if number == 0:
         return "0"
-    text = format(number.normalize(), "f").replace(".", ",")
-    if _AMBIGUOUS.match(text):  # "1,123" would read as one thousand one hundred and twenty-three
-        text += "0"
-    return text
+    return format(number.normalize(), "f").replace(".", ",")
 
 
 # --- the structured cells -------------------------------------------------------------------------

@@ -258,8 +258,7 @@ del _sheet_field
 def format_number(value):
     """A number as the form shows it: German, and read back to the same value by sheet.parse_number.
 
-    "1.250.000,5" keeps its grouping; a fraction of exactly three digits without grouping
-    ("1,125") would be read as an English thousand, so it gets a fourth digit ("1,1250").
+    "1.250.000,5" keeps its grouping; a single comma is always read as the decimal comma.
     """
     if value is None:
         return ""
@@ -273,8 +272,6 @@ def format_number(value):
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     grouped = ".".join([whole] + groups)
-    if fraction and len(fraction) == 3 and not groups:
-        fraction += "0"
     sign = "-" if number < 0 else ""
     return sign + grouped + ("," + fraction if fraction else "")
 
