@@ -1,19 +1,13 @@
 """Importing ideas in the staff area: upload, map the columns, dry run, confirm.
 
-The uploaded file is stored under instance/imports/<random token>; the session keeps
-only the token, the original name and the chosen settings, so no user input ever
-becomes a path. Confirming renames the file before importing, so a second click (or
-a second tab) finds nothing to import. Uploads are removed after the import, when
-cancelled, when the same person uploads another file, and after 24 hours.
+The uploaded file is kept by beteiligung.uploads under instance/imports/<random token>;
+the session keeps only the token, the original name and the chosen settings, so no user
+input ever becomes a path. Confirming claims (renames) the file before importing, so a
+second click (or a second tab) finds nothing to import. Uploads are removed after the
+import, when cancelled, when the same person uploads another file, and after 24 hours.
 """
 import csv
 import io
-import os
-import re
-import secrets
-import time
-import unicodedata
-from pathlib import Path
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -22,9 +16,10 @@ from flask_babel import ngettext
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from wtforms.fields.choices import SelectChoice
 from wtforms import HiddenField, SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 
+from .. import uploads
 from ..access import allow
 from ..extensions import db
 from ..forms import required
@@ -35,12 +30,8 @@ from .services import active_districts, active_sectors
 from .staff_routes import bp
 
 SESSION_KEY = "idea_import"
-UPLOAD_MAX_AGE = 24 * 60 * 60  # seconds
-TOKEN = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 ERRORS_SHOWN = 500
 SAMPLE_ROWS = 3
-UPLOAD_EXTENSIONS = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls")
-CLAIMED = ".claimed"
 
 IMPORT_SOURCES = [SelectChoice(source.value, SOURCE_LABELS[source]) for source in Source if source.is_analog]
 NO_COLUMN = ""
@@ -93,72 +84,18 @@ class CancelImportForm(FlaskForm):
     submit = SubmitField(_l("Import verwerfen"))
 
 
-# --- uploads on disk -------------------------------------------------------------------------
-
-def _upload_dir():
-    path = Path(current_app.instance_path) / "imports"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
-def _upload_path(token, claimed=False):
-    if not isinstance(token, str) or not TOKEN.match(token):
-        return None
-    return _upload_dir() / (token + (CLAIMED if claimed else ""))
-
-
-def remove_stale_uploads(now=None):
-    """Delete uploads older than 24 hours (unfinished imports); returns how many."""
-    now = now or time.time()
-    removed = 0
-    for entry in _upload_dir().iterdir():
-        try:
-            if entry.is_file() and now - entry.stat().st_mtime > UPLOAD_MAX_AGE:
-                entry.unlink()
-                removed += 1
-        except FileNotFoundError:
-            continue  # removed at the same moment by another request
-    return removed
-
-
-def _discard(state):
-    for claimed in (False, True):
-        path = _upload_path((state or {}).get("token"), claimed=claimed)
-        if path is not None:
-            path.unlink(missing_ok=True)
-
-
-def _clean_filename(name):
-    """The original file name for display and the audit log: no folders, no control characters."""
-    name = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(char for char in name if unicodedata.category(char)[0] != "C").strip()
-    return name[-150:] or "import"
-
-
-def _state():
-    """The pending import of this session, or None when there is none or its file is gone."""
-    state = session.get(SESSION_KEY)
-    if not isinstance(state, dict):
-        return None
-    path = _upload_path(state.get("token"))
-    if path is None or not path.is_file():
-        session.pop(SESSION_KEY, None)
-        flash(_("Die hochgeladene Datei ist nicht mehr vorhanden (sie wird nach 24 Stunden gelöscht). "
-                "Bitte laden Sie sie erneut hoch."), "error")
-        return None
-    return state
-
+# --- the pending upload ---------------------------------------------------------------------
 
 def _read(state, **overrides):
     """The table of the pending upload (raises importing.ImportFileError)."""
     settings = {"encoding": state.get("encoding", "utf-8"), "sheet": state.get("sheet")}
     settings.update(overrides)
-    data = _upload_path(state["token"]).read_bytes()
+    data = uploads.upload_path(state["token"]).read_bytes()
     return importing.read_table(data, state["filename"], encoding=settings["encoding"], sheet=settings["sheet"])
 
 
 def _analyse(state, path=None):
-    data = (path or _upload_path(state["token"])).read_bytes()
+    data = (path or uploads.upload_path(state["token"])).read_bytes()
     return importing.parse_file(data, state["filename"], encoding=state.get("encoding", "utf-8"),
                                 sheet=state.get("sheet"), mapping=_stored_mapping(state),
                                 default_source=state.get("source", Source.LETTER.value),
@@ -184,35 +121,17 @@ def _start_over(message=None):
 @allow(STAFF)
 def import_start():
     """Step 1: upload a file."""
-    remove_stale_uploads()
+    uploads.remove_stale_uploads()
     form = UploadForm()
     if form.validate_on_submit():
-        storage = form.file.data
-        filename = _clean_filename(getattr(storage, "filename", ""))
-        limit = current_app.config["IMPORT_MAX_BYTES"]
-        if storage is None or not getattr(storage, "filename", ""):
-            form.file.errors.append(_("Bitte wählen Sie eine Datei aus."))
-        elif not filename.lower().endswith(UPLOAD_EXTENSIONS):
-            form.file.errors.append(_("Bitte laden Sie eine CSV-Datei (.csv) oder eine Excel-Datei (.xlsx) hoch."))
-        else:
-            data = storage.stream.read(limit + 1)
-            try:
-                table = importing.read_table(data, filename, encoding=form.encoding.data, limit_bytes=limit)
-            except importing.ImportFileError as error:
-                form.file.errors.append(error.message)
-            else:
-                _discard(session.get(SESSION_KEY))
-                token = secrets.token_urlsafe(32)
-                path = _upload_path(token)
-                descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(data)
-                session[SESSION_KEY] = {"token": token, "filename": filename, "kind": table.kind,
-                                        "encoding": table.encoding or form.encoding.data, "sheet": table.sheet,
-                                        "source": form.source.data, "size": len(data)}
-                return redirect(url_for("idea_staff.import_mapping"))
-    pending = session.get(SESSION_KEY) if isinstance(session.get(SESSION_KEY), dict) else None
-    return render_template("idea_staff/import.html", form=form, pending=pending, cancel_form=CancelImportForm(),
+        staged = uploads.stage_upload(form, SESSION_KEY, extensions_message=_(
+            "Bitte laden Sie eine CSV-Datei (.csv) oder eine Excel-Datei (.xlsx) hoch."))
+        if staged is not None:
+            state, _table = staged
+            session[SESSION_KEY] = {**state, "source": form.source.data}
+            return redirect(url_for("idea_staff.import_mapping"))
+    return render_template("idea_staff/import.html", form=form, pending=uploads.stored(SESSION_KEY),
+                           cancel_form=CancelImportForm(),
                            max_size=importing.format_size(current_app.config["IMPORT_MAX_BYTES"]),
                            max_rows=importing.max_rows(), fields=importing.FIELDS, labels=importing.FIELD_LABELS,
                            examples=importing.COLUMN_EXAMPLES, sectors=active_sectors(), districts=active_districts(),
@@ -223,7 +142,7 @@ def import_start():
 @allow(STAFF)
 def import_mapping():
     """Step 2: which column holds which field; sheet and encoding."""
-    state = _state()
+    state = uploads.pending(SESSION_KEY)
     if state is None:
         return _start_over()
     form = MappingForm()
@@ -249,7 +168,7 @@ def import_mapping():
     try:
         table = _read(state)
     except importing.ImportFileError as error:
-        _discard(state)
+        uploads.discard(state)
         session.pop(SESSION_KEY, None)
         return _start_over(error.message)
     choices = [SelectChoice(NO_COLUMN, _("– keine Spalte –"))] + [
@@ -291,7 +210,7 @@ def import_mapping():
 @allow(STAFF)
 def import_preview():
     """Step 3: the dry run: every error, the first rows, and the button."""
-    state = _state()
+    state = uploads.pending(SESSION_KEY)
     if state is None:
         return _start_over()
     result = _analyse(state)
@@ -306,7 +225,7 @@ def import_preview():
 @allow(STAFF)
 def import_errors():
     """All errors of the pending upload as a CSV for Excel (semicolon, UTF-8 with BOM)."""
-    state = _state()
+    state = uploads.pending(SESSION_KEY)
     if state is None:
         return _start_over()
     result = _analyse(state)
@@ -329,32 +248,27 @@ def import_errors():
 def import_confirm():
     """Step 4: import everything or nothing; the upload is consumed, so it imports once."""
     form = ConfirmImportForm()
-    state = session.get(SESSION_KEY) if isinstance(session.get(SESSION_KEY), dict) else None
+    state = uploads.stored(SESSION_KEY)
     gone = _("Dieser Import wurde bereits ausgeführt, verworfen oder ist abgelaufen; es wurde nichts importiert.")
     if not form.validate_on_submit() or state is None or not form.token.data \
             or form.token.data != state.get("token"):
         return _start_over(gone)
-    path, claimed = _upload_path(state["token"]), _upload_path(state["token"], claimed=True)
     try:
-        os.rename(path, claimed)  # atomic: only one request can take the file
-    except FileNotFoundError:
-        session.pop(SESSION_KEY, None)
-        return _start_over(gone)
-    try:
-        result = _analyse(state, path=claimed)
-        ids = importing.commit(result, current_user._get_current_object(), filename=state["filename"])
+        with uploads.claimed(state) as path:
+            if path is None:  # another request took it, or it is gone
+                session.pop(SESSION_KEY, None)
+                return _start_over(gone)
+            result = _analyse(state, path=path)
+            ids = importing.commit(result, current_user._get_current_object(), filename=state["filename"])
     except importing.ImportFailed as failed:
-        db.session.rollback()
-        os.rename(claimed, path)  # keep the upload so the mapping can be corrected
+        db.session.rollback()  # the upload is back in place, so the mapping can be corrected
         flash(ngettext("Es wurde nichts importiert: %(num)d Fehler. Bitte korrigieren Sie die Datei oder die "
                        "Zuordnung.", "Es wurde nichts importiert: %(num)d Fehler. Bitte korrigieren Sie die Datei "
                        "oder die Zuordnung.", len(failed.errors)), "error")
         return redirect(url_for("idea_staff.import_preview"))
     except BaseException:
         db.session.rollback()
-        os.rename(claimed, path)
         raise
-    claimed.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
     flash(ngettext("%(num)d Idee aus „%(name)s“ importiert.", "%(num)d Ideen aus „%(name)s“ importiert.",
                    len(ids), name=state["filename"]), "success")
@@ -369,6 +283,6 @@ def import_cancel():
     if CancelImportForm().validate_on_submit():
         state = session.pop(SESSION_KEY, None)
         if isinstance(state, dict):
-            _discard(state)
+            uploads.discard(state)
             flash(_("Der Import wurde verworfen; die hochgeladene Datei ist gelöscht."), "info")
     return redirect(url_for("idea_staff.import_start"))

@@ -1,14 +1,12 @@
 """Staff pages for the whole plan: export (PDF in the background, XLSX and CSV at once) and import
 (upload, dry run with every error, confirm, result).
 
-The upload is kept the way the idea import keeps it (instance/imports/<random token>, the
-session holds only the token and the file name); confirming renames the file first, so a
-second click or a second tab imports nothing.
+The upload is kept by beteiligung.uploads, as for the idea import (instance/imports/<random
+token>, the session holds only the token and the file name); confirming claims (renames) the
+file first, so a second click or a second tab imports nothing.
 """
 import csv
 import io
-import os
-import secrets
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, session, url_for
 from flask_babel import gettext as _
@@ -20,11 +18,11 @@ from flask_wtf.file import FileField
 from wtforms import HiddenField, RadioField, SelectField, SubmitField
 from wtforms.fields.choices import SelectChoice
 
+from .. import uploads
 from ..access import allow
 from ..extensions import db
 from ..forms import required
 from ..ideas import importing
-from ..ideas.import_routes import UPLOAD_EXTENSIONS, _clean_filename, _discard, _upload_path, remove_stale_uploads
 from ..ideas.services import active_sectors
 from ..roles import STAFF
 from . import exchange, exports
@@ -130,22 +128,8 @@ def export_download(export_id):
 
 # --- import ---------------------------------------------------------------------------------------
 
-def _state():
-    """The pending import of this session, or None when there is none or its file is gone."""
-    state = session.get(SESSION_KEY)
-    if not isinstance(state, dict):
-        return None
-    path = _upload_path(state.get("token"))
-    if path is None or not path.is_file():
-        session.pop(SESSION_KEY, None)
-        flash(_("Die hochgeladene Datei ist nicht mehr vorhanden (sie wird nach 24 Stunden gelöscht). "
-                "Bitte laden Sie sie erneut hoch."), "error")
-        return None
-    return state
-
-
 def _analyse(state, path=None):
-    data = (path or _upload_path(state["token"])).read_bytes()
+    data = (path or uploads.upload_path(state["token"])).read_bytes()
     return exchange.analyse_file(data, state["filename"], encoding=state.get("encoding", "utf-8"),
                                  limit_bytes=current_app.config["IMPORT_MAX_BYTES"])
 
@@ -160,34 +144,17 @@ def _start_over(message=None):
 @allow(STAFF)
 def import_start():
     """Step 1: upload a file (XLSX or CSV)."""
-    remove_stale_uploads()
+    uploads.remove_stale_uploads()
     form = UploadForm()
     if form.validate_on_submit():
-        storage = form.file.data
-        filename = _clean_filename(getattr(storage, "filename", ""))
-        limit = current_app.config["IMPORT_MAX_BYTES"]
-        if storage is None or not getattr(storage, "filename", ""):
-            form.file.errors.append(_("Bitte wählen Sie eine Datei aus."))
-        elif not filename.lower().endswith(UPLOAD_EXTENSIONS):
-            form.file.errors.append(_("Bitte laden Sie eine Excel-Datei (.xlsx) oder eine CSV-Datei (.csv) hoch."))
-        else:
-            data = storage.stream.read(limit + 1)
-            try:
-                table = importing.read_table(data, filename, encoding=form.encoding.data, limit_bytes=limit)
-            except importing.ImportFileError as error:
-                form.file.errors.append(error.message)
-            else:
-                _discard(session.get(SESSION_KEY))
-                token = secrets.token_urlsafe(32)
-                descriptor = os.open(_upload_path(token), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(descriptor, "wb") as handle:
-                    handle.write(data)
-                session[SESSION_KEY] = {"token": token, "filename": filename, "kind": table.kind,
-                                        "encoding": table.encoding or form.encoding.data, "size": len(data)}
-                session.pop(RESULT_KEY, None)
-                return redirect(url_for("measure_staff.import_preview"))
-    pending = session.get(SESSION_KEY) if isinstance(session.get(SESSION_KEY), dict) else None
-    return render_template("measure_staff/import.html", form=form, pending=pending,
+        staged = uploads.stage_upload(form, SESSION_KEY, extensions_message=_(
+            "Bitte laden Sie eine Excel-Datei (.xlsx) oder eine CSV-Datei (.csv) hoch."))
+        if staged is not None:
+            state, _table = staged
+            session[SESSION_KEY] = state
+            session.pop(RESULT_KEY, None)
+            return redirect(url_for("measure_staff.import_preview"))
+    return render_template("measure_staff/import.html", form=form, pending=uploads.stored(SESSION_KEY),
                            max_size=importing.format_size(current_app.config["IMPORT_MAX_BYTES"]),
                            max_rows=importing.max_rows(), columns=exchange.column_help(),
                            notes=exchange.general_notes(), sectors=active_sectors(), carriers=carriers())
@@ -197,7 +164,7 @@ def import_start():
 @allow(STAFF)
 def import_preview():
     """Step 2: the dry run: what would be created and updated, and every error with its row."""
-    state = _state()
+    state = uploads.pending(SESSION_KEY)
     if state is None:
         return _start_over()
     result = exchange.dry_run(_analyse(state), current_user._get_current_object())
@@ -211,7 +178,7 @@ def import_preview():
 @allow(STAFF)
 def import_errors():
     """All errors of the pending upload as a CSV for Excel (semicolon, UTF-8 with BOM)."""
-    state = _state()
+    state = uploads.pending(SESSION_KEY)
     if state is None:
         return _start_over()
     result = exchange.dry_run(_analyse(state), current_user._get_current_object())
@@ -231,30 +198,25 @@ def import_errors():
 def import_confirm():
     """Step 3: write everything or nothing; the upload is consumed, so it imports once."""
     form = ConfirmImportForm()
-    state = session.get(SESSION_KEY) if isinstance(session.get(SESSION_KEY), dict) else None
+    state = uploads.stored(SESSION_KEY)
     gone = _("Dieser Import wurde bereits ausgeführt, verworfen oder ist abgelaufen; es wurde nichts importiert.")
     if not form.validate_on_submit() or state is None or not form.token.data \
             or form.token.data != state.get("token"):
         return _start_over(gone)
-    path, claimed = _upload_path(state["token"]), _upload_path(state["token"], claimed=True)
     try:
-        os.rename(path, claimed)  # atomic: only one request can take the file
-    except FileNotFoundError:
-        session.pop(SESSION_KEY, None)
-        return _start_over(gone)
-    try:
-        result = exchange.commit(_analyse(state, path=claimed), current_user._get_current_object())
+        with uploads.claimed(state) as path:
+            if path is None:  # another request took it, or it is gone
+                session.pop(SESSION_KEY, None)
+                return _start_over(gone)
+            result = exchange.commit(_analyse(state, path=path), current_user._get_current_object())
     except exchange.ImportFailed as failed:
-        db.session.rollback()
-        os.rename(claimed, path)  # keep the upload so the preview shows the errors again
+        db.session.rollback()  # the upload is back in place, so the preview shows the errors again
         flash(ngettext("Es wurde nichts importiert: %(num)d Fehler.", "Es wurde nichts importiert: %(num)d Fehler.",
                        len(failed.errors)), "error")
         return redirect(url_for("measure_staff.import_preview"))
     except BaseException:
         db.session.rollback()
-        os.rename(claimed, path)
         raise
-    claimed.unlink(missing_ok=True)
     session.pop(SESSION_KEY, None)
     session[RESULT_KEY] = {
         "filename": state["filename"], "created": len(result.created), "updated": len(result.updated),
@@ -280,6 +242,6 @@ def import_cancel():
     if CancelImportForm().validate_on_submit():
         state = session.pop(SESSION_KEY, None)
         if isinstance(state, dict):
-            _discard(state)
+            uploads.discard(state)
             flash(_("Der Import wurde verworfen; die hochgeladene Datei ist gelöscht."), "info")
     return redirect(url_for("measure_staff.import_start"))
