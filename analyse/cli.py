@@ -1,17 +1,18 @@
-"""Command line: `python -m analyse cluster|similar|evaluate INPUT.csv ...` (see analyse/README.md).
+"""Command line: `python -m analyse cluster|similar|evaluate|balance ...` (see analyse/README.md).
 
 Every problem with the input ends in one German line on stderr ("Fehler: ...") and
 exit code 2; tracebacks are for bugs only.
 """
 import argparse
 import csv
+import json
 import sys
 import time
 from collections import Counter
 
 from sklearn.metrics import adjusted_rand_score, normalized_mutual_info_score
 
-from . import __version__
+from . import __version__, bisko
 from .pipeline import DEFAULT_SECTORS, Document, analyse, document_text
 from .similar import SimilarityIndex
 from .tables import InputError, read_sectors, read_table
@@ -77,6 +78,20 @@ def build_parser():
     evaluate.add_argument("--k", type=_k, default="auto", help="Zahl der Gruppen oder „auto“ (Standard)")
     evaluate.add_argument("--seed", type=int, default=0, help="Zufallsstartwert (Standard 0)")
     evaluate.add_argument("--sectors", metavar="DATEI", help=SECTORS_HELP)
+
+    balance = commands.add_parser("balance", help="Energie- und Treibhausgasbilanz nach BISKO berechnen")
+    balance.add_argument("input", metavar="ENERGY.csv", help=(
+        "Endenergie je Sektor und Energieträger: Spalten sector,carrier,mwh und optional quality (A-D)"))
+    balance.add_argument("--factors", required=True, metavar="FACTORS.csv", help=(
+        "Emissionsfaktoren: Spalten carrier,t_co2e_per_mwh und optional valid_from, source "
+        "(weitere Spalten werden ignoriert)"))
+    balance.add_argument("--year", required=True, metavar="JAHR", help="Bilanzjahr")
+    balance.add_argument("--population", required=True, metavar="N", help="Einwohnerzahl im Bilanzjahr")
+    balance.add_argument("--municipal-in-ghd", action="store_true", help=(
+        "Der Versorger hat die kommunalen Einrichtungen in GHD mitgezählt: je Energieträger aus GHD herausrechnen"))
+    balance.add_argument("--heat-pump-power-separate", action="store_true", help=(
+        "Der Strom enthält den Wärmepumpenstrom nicht: nichts aus dem Strom herausrechnen"))
+    balance.add_argument("--json", action="store_true", help="Ergebnis als ein JSON-Objekt ausgeben")
     return parser
 
 
@@ -84,8 +99,9 @@ def main(argv=None):
     """Run the command line; returns the exit code."""
     args = build_parser().parse_args(argv)
     try:
-        return {"cluster": run_cluster, "similar": run_similar, "evaluate": run_evaluate}[args.command](args)
-    except InputError as error:
+        return {"cluster": run_cluster, "similar": run_similar, "evaluate": run_evaluate,
+                "balance": run_balance}[args.command](args)
+    except InputError as error:  # includes bisko.BalanceError
         print(f"Fehler: {error}", file=sys.stderr)
         return EXIT_INPUT
 
@@ -206,6 +222,69 @@ def _print_sector_accuracy(args, scored, sector_values, result, sectors):
     correct = sum(truth == suggested for truth, suggested in pairs)
     print(f"Handlungsfeld (Zero-Shot) richtig: {correct / len(pairs):.3f} ({correct} von {len(pairs)} Zeilen "
           "mit Handlungsfeld-Code)")
+
+
+def run_balance(args):
+    year = bisko.parse_number(args.year)
+    if year is None or year != year.to_integral_value() or int(year) not in bisko.YEARS:
+        raise bisko.BalanceError(f"--year muss eine Jahreszahl zwischen {bisko.YEARS.start} und "
+                                 f"{bisko.YEARS.stop - 1} sein, nicht „{args.year}“.")
+    population = bisko.parse_number(args.population)
+    if population is None or population <= 0 or population != population.to_integral_value():
+        raise bisko.BalanceError(f"--population muss eine ganze Zahl größer als 0 sein, nicht „{args.population}“.")
+    rows = bisko.read_energy_csv(args.input)
+    factors = bisko.read_factors_csv(args.factors)
+    result = bisko.compute_balance(int(year), int(population), rows, factors,
+                                   heat_pump_power_in_electricity=not args.heat_pump_power_separate,
+                                   municipal_in_ghd=args.municipal_in_ghd)
+    if args.json:
+        print(json.dumps(result.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_balance(result)
+    return 0
+
+
+SECTOR_COLUMNS = {"private_haushalte": "Haushalte", "ghd": "GHD", "industrie": "Industrie",
+                  "kommunale_einrichtungen": "Kommunal", "verkehr": "Verkehr"}
+
+
+def print_balance(result):
+    """The balance as readable German tables: carriers x sectors in t CO2e and in MWh, then the key figures."""
+    number = bisko.format_number
+    print(f"Energie- und Treibhausgasbilanz {result.year} nach BISKO, {number(result.population, 0)} Einwohner/innen")
+    cells = {(row.sector, row.carrier): row for row in result.rows}
+    for title, attribute, totals in (("Treibhausgase in t CO2e", "t_co2e", result.by_carrier),
+                                     ("Endenergie in MWh", "mwh", result.by_carrier_mwh)):
+        by_sector = result.by_sector if attribute == "t_co2e" else result.by_sector_mwh
+        print()
+        print(f"{title:28}" + "".join(f"{label:>13}" for label in SECTOR_COLUMNS.values()) + f"{'Summe':>14}")
+        for carrier in totals:
+            values = [cells.get((sector, carrier)) for sector in SECTOR_COLUMNS]
+            shown = ["–" if cell is None else number(getattr(cell, attribute)) for cell in values]
+            print(f"{bisko.carrier_label(carrier)[:28]:28}" + "".join(f"{value:>13}" for value in shown)
+                  + f"{number(totals[carrier]):>14}")
+        print(f"{'Summe':28}" + "".join(f"{number(by_sector[sector]):>13}" for sector in SECTOR_COLUMNS)
+              + f"{number(sum(by_sector.values())):>14}")
+    print()
+    print(f"Gesamt: {number(result.total_t_co2e)} t CO2e, je Einwohner/in {number(result.per_capita_t_co2e, 2)} t CO2e")
+    print(f"Endenergie: {number(result.final_energy_mwh)} MWh "
+          "(Umweltwärme voll gezählt, Wärmepumpenstrom nicht doppelt)")
+    quality = ("–" if result.quality_index is None else number(result.quality_index, 2))
+    ungraded = (f"; {number(result.quality_ungraded_mwh)} MWh ohne Angabe, als D gezählt"
+                if result.quality_ungraded_mwh else "")
+    print(f"Datengüte: {quality} (A = 1, B = 0,5, C = 0,25, D = 0; nach Endenergie gewichtet{ungraded})")
+    options = result.options
+    heat_pump = ("Wärmepumpenstrom aus dem Strom herausgerechnet" if options["heat_pump_power_in_electricity"]
+                 else "Wärmepumpenstrom nicht im Strom enthalten (nichts herausgerechnet)")
+    print(f"Wärmepumpen: Umweltwärme / JAZ {number(options['heat_pump_apf'], 1)} mit dem Strom-Faktor; {heat_pump}")
+    print("Kommunale Einrichtungen: " + ("aus GHD herausgerechnet" if options["municipal_in_ghd"]
+                                         else "nicht aus GHD herausgerechnet"))
+    print("Emissionsfaktoren:")
+    for carrier, used in result.factors_used.items():
+        since = f"ab {used['valid_from']}" if used["valid_from"] is not None else "ohne Jahr"
+        source = f", {used['source']}" if used["source"] else ""
+        shown = number(used["t_co2e_per_mwh"], 4)
+        print(f"  {bisko.carrier_label(carrier):28} {shown:>8} t CO2e/MWh ({since}{source})")
 
 
 def purity(truth, found):

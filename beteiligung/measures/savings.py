@@ -32,9 +32,10 @@ DEFAULT_CARRIERS = {
     "benzin": _l("Benzin"),
     "diesel": _l("Diesel"),
 }
-# Heat from the environment and the sun has no emissions of its own: the power a heat pump
-# needs is entered as a "strom" row of the sheet.
-ZERO_EMISSION = frozenset({"umweltwaerme", "solarthermie"})
+# Environmental heat is valued through the heat pump's power, which a sheet enters as a
+# (negative) "strom" row; counting the heat as well would count that power twice.
+# Solar thermal heat has a factor of its own in the balance's table, like any carrier.
+ZERO_EMISSION = frozenset({"umweltwaerme"})
 
 _providers = []
 
