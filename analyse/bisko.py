@@ -152,6 +152,33 @@ class BalanceResult:
                              "reason": item.reason} for item in self.adjustments],
         }
 
+    @classmethod
+    def from_dict(cls, data):
+        """The result back from `to_dict()` (e.g. a stored balance), numbers as Decimal."""
+        def number(value):
+            return None if value is None else Decimal(str(value))
+
+        def numbers(mapping):
+            return {key: number(value) for key, value in mapping.items()}
+
+        rows = tuple(BalanceRow(row["sector"], row["carrier"], number(row["reported_mwh"]), number(row["mwh"]),
+                                number(row["t_co2e"]), number(row["factor_t_co2e_per_mwh"]), row.get("quality"))
+                     for row in data["rows"])
+        options = dict(data["options"])
+        options["heat_pump_apf"] = number(options["heat_pump_apf"])
+        return cls(
+            year=data["year"], population=data["population"], total_t_co2e=number(data["total_t_co2e"]),
+            per_capita_t_co2e=number(data["per_capita_t_co2e"]), final_energy_mwh=number(data["final_energy_mwh"]),
+            quality_index=number(data["quality_index"]), quality_ungraded_mwh=number(data["quality_ungraded_mwh"]),
+            by_sector=numbers(data["by_sector"]), by_carrier=numbers(data["by_carrier"]),
+            by_sector_mwh=numbers(data["by_sector_mwh"]), by_carrier_mwh=numbers(data["by_carrier_mwh"]), rows=rows,
+            factors_used={carrier: {"t_co2e_per_mwh": number(used["t_co2e_per_mwh"]),
+                                    "valid_from": used["valid_from"], "source": used["source"]}
+                          for carrier, used in data["factors_used"].items()},
+            options=options,
+            adjustments=tuple(Adjustment(item["sector"], item["carrier"], number(item["mwh"]), item["reason"])
+                              for item in data["adjustments"]))
+
 
 # --- numbers --------------------------------------------------------------------------------
 

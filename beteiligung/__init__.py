@@ -64,6 +64,8 @@ def _register_blueprints(app):
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .auth import bp as auth_bp
+    from .balance import bp as balance_bp
+    from .balance.staff import bp as balance_staff_bp
     from .ideas import bp as ideas_bp
     from .ideas.staff_routes import bp as idea_staff_bp
     from .analysis.routes import bp as analysis_bp
@@ -73,7 +75,7 @@ def _register_blueprints(app):
     from .notifications import bp as notifications_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, measures_bp,
-                      measure_staff_bp, analysis_bp, admin_bp, api_bp):
+                      measure_staff_bp, balance_bp, balance_staff_bp, analysis_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

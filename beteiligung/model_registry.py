@@ -9,3 +9,4 @@ def import_models():
     from .notifications import models as notification_models  # noqa: F401
     from .measures import models as measure_models  # noqa: F401
     from .analysis import models as analysis_models  # noqa: F401
+    from .balance import models as balance_models  # noqa: F401

@@ -79,6 +79,12 @@ def objects(app, users, make_idea):
         measure = Measure(number="M-1.1", title="Matrix-Maßnahme", sector_id=db.session.scalar(
             db.select(db.func.min(Sector.id))))
         db.session.add_all([group, measure])
+        from beteiligung.balance.models import Balance, CompensationOption, EmissionFactor, EnergyCarrier
+        from beteiligung.balance.reference import ensure_reference_data
+
+        ensure_reference_data()
+        option = CompensationOption(name="Moorvernässung", capacity_t_per_year=1000, cost_eur_per_t=80)
+        db.session.add_all([Balance(year=2022, population=110000), option])
         db.session.commit()
         return {
             "run_id": run.id,
@@ -97,6 +103,10 @@ def objects(app, users, make_idea):
             "message_id": message.id,
             "token": "ungueltiger-link",
             "filename": "css/site.css",
+            "year": 2022,
+            "factor_id": db.session.scalar(db.select(db.func.min(EmissionFactor.id))),
+            "carrier_id": db.session.scalar(db.select(db.func.min(EnergyCarrier.id))),
+            "option_id": option.id,
         }
 
 

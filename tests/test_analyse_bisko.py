@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from analyse.bisko import (QUALITY_WEIGHTS, SECTORS, BalanceError, EnergyRow, Factor, compute_balance, factor_for,
+from analyse.bisko import (QUALITY_WEIGHTS, SECTORS, BalanceError, BalanceResult, EnergyRow, Factor, compute_balance, factor_for,
                            parse_number, read_energy_csv, read_factors_csv)
 from analyse.cli import main
 
@@ -417,3 +417,15 @@ def test_the_real_command_reproduces_the_hand_made_city():
     data = json.loads(result.stdout)
     assert close(data["total_t_co2e"], 69450) and close(data["per_capita_t_co2e"], "5.556")
     assert close(data["final_energy_mwh"], 221160) and close(data["by_sector"]["verkehr"], 18640)
+
+
+def test_a_stored_result_comes_back_from_its_dict():
+    rows = [EnergyRow("private_haushalte", "strom", Decimal("1000"), "A"),
+            EnergyRow("private_haushalte", "umweltwaerme", Decimal("320"), "B"),
+            EnergyRow("verkehr", "diesel", Decimal("500"))]
+    factors = [Factor("strom", Decimal("0.5"), 2020, "Test"), Factor("diesel", Decimal("0.33"), 2019, "Test")]
+    result = compute_balance(2022, 1000, rows, factors)
+    again = BalanceResult.from_dict(result.to_dict())
+    assert again.to_dict() == result.to_dict()
+    assert again.total_t_co2e == result.total_t_co2e
+    assert again.options["heat_pump_apf"] == Decimal("3.2")

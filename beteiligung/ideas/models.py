@@ -106,6 +106,9 @@ class Sector(db.Model):
     seed_terms = db.Column(db.Text, nullable=False, default="")  # comma-separated typical words (analysis)
     position = db.Column(db.Integer, nullable=False, default=0)  # order in lists
     active = db.Column(db.Boolean, nullable=False, default=True)  # inactive ones are not offered any more
+    # The BISKO sector (balance.models.SECTOR_LABELS) the measures of this field save in; None:
+    # spread over the sectors by their emissions (energy supply, cross-cutting fields).
+    bisko_sector = db.Column(db.String(32), nullable=True)
 
     def __repr__(self):
         return f"<Sector {self.code}>"

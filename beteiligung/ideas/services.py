@@ -39,6 +39,10 @@ DEFAULT_SECTORS = [
      "Bildung, Schule, Ernährung, Konsum, Bäume, Grünflächen, Kampagne, Müll, Reparatur, Bewusstsein"),
 ]
 
+# Field of action -> the BISKO sector its measures save in (see Sector.bisko_sector).
+DEFAULT_BISKO_SECTORS = {"wohngebaeude": "private_haushalte", "unternehmen": "ghd",
+                         "verwaltung": "kommunale_einrichtungen", "mobilitaet": "verkehr"}
+
 
 class IdeaError(Exception):
     """A rule was broken; `message` is German and safe to show, `field` names the input."""
@@ -65,7 +69,7 @@ def ensure_default_sectors():
     for position, (code, name, description, seeds) in enumerate(DEFAULT_SECTORS, start=1):
         if code not in existing:
             db.session.add(Sector(code=code, name=name, description=description, seed_terms=seeds,
-                                  position=position))
+                                  position=position, bisko_sector=DEFAULT_BISKO_SECTORS.get(code)))
     db.session.flush()
 
 

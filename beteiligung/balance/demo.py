@@ -1,0 +1,1 @@
+"""Demo content of the balance: a base-year balance and the scenario settings."""

@@ -1,0 +1,2 @@
+"""Public pages of the balance and the scenarios."""
+from . import bp  # noqa: F401

@@ -1,0 +1,2 @@
+"""Staff pages of the balance."""
+from .staff import bp  # noqa: F401
