@@ -452,8 +452,8 @@ def build_scenario(published_only=True):
     if settings.base_year is not None:
         balance = balance_for_year(settings.base_year, published_only=published_only)
     else:
-        balance = db.session.scalar(select(Balance).where(Balance.published, Balance.result_json.is_not(None))
-                                    .order_by(Balance.year.desc()).limit(1))
+        query = select(Balance).where(Balance.result_json.is_not(None)).order_by(Balance.year.desc()).limit(1)
+        balance = db.session.scalar(query.where(Balance.published) if published_only else query)
     if balance is None or balance.result_json is None:
         raise ScenarioUnavailable(_("Für das Basisjahr gibt es noch keine berechnete, veröffentlichte Bilanz."))
     base = stored_result(balance)
