@@ -66,6 +66,11 @@ def _register_blueprints(app):
     from .auth import bp as auth_bp
     from .balance import bp as balance_bp
     from .balance.staff import bp as balance_staff_bp
+    from .calendar import bp as calendar_bp
+    from .events import bp as events_bp
+    from .events.staff import bp as event_staff_bp
+    from .meetings import bp as working_group_bp
+    from .meetings.staff import bp as meeting_staff_bp
     from .ideas import bp as ideas_bp
     from .ideas.staff_routes import bp as idea_staff_bp
     from .analysis.routes import bp as analysis_bp
@@ -75,7 +80,8 @@ def _register_blueprints(app):
     from .notifications import bp as notifications_bp
 
     for blueprint in (main_bp, auth_bp, account_bp, notifications_bp, ideas_bp, idea_staff_bp, measures_bp,
-                      measure_staff_bp, balance_bp, balance_staff_bp, analysis_bp, admin_bp, api_bp):
+                      measure_staff_bp, balance_bp, balance_staff_bp, working_group_bp, meeting_staff_bp, events_bp,
+                      event_staff_bp, calendar_bp, analysis_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
 
 

@@ -10,3 +10,5 @@ def import_models():
     from .measures import models as measure_models  # noqa: F401
     from .analysis import models as analysis_models  # noqa: F401
     from .balance import models as balance_models  # noqa: F401
+    from .meetings import models as meeting_models  # noqa: F401
+    from .events import models as event_models  # noqa: F401

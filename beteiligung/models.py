@@ -41,3 +41,13 @@ class UTCDateTime(TypeDecorator):
 class TimestampMixin:
     created_at = db.Column(UTCDateTime, nullable=False, default=utcnow)  # when the row was created
     updated_at = db.Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)  # last change
+
+
+# The job store of the scheduler (APScheduler's SQLAlchemyJobStore, same columns as its own
+# definition), declared here so that a migration creates it and the scheduler never has to.
+scheduler_jobs = db.Table(
+    "apscheduler_jobs",
+    db.Column("id", db.Unicode(191), primary_key=True),
+    db.Column("next_run_time", db.Float(25), index=True),
+    db.Column("job_state", db.LargeBinary, nullable=False),
+)

@@ -16,7 +16,8 @@ MAIN_NAVIGATION = [
 
 
 # Blueprints whose pages belong to another entry's area (for aria-current).
-AREA_OF = {"idea_staff": "admin", "analysis": "admin", "measure_staff": "admin", "balance_staff": "admin", "notifications": "account"}
+AREA_OF = {"idea_staff": "admin", "analysis": "admin", "measure_staff": "admin", "balance_staff": "admin",
+           "meeting_staff": "admin", "event_staff": "admin", "events": "calendar", "notifications": "account"}
 
 
 def _area(endpoint):

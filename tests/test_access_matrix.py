@@ -85,6 +85,35 @@ def objects(app, users, make_idea):
         ensure_reference_data()
         option = CompensationOption(name="Moorvernässung", capacity_t_per_year=1000, cost_eur_per_t=80)
         db.session.add_all([Balance(year=2022, population=110000), option])
+        from datetime import date, timedelta
+
+        from beteiligung.events.models import Event, Registration
+        from beteiligung.meetings.models import (ActionItem, AgendaItem, AgendaMaterial, Body, BodyMember, Meeting,
+                                                 MeetingSeries, new_uid)
+        from beteiligung.models import utcnow
+
+        body = Body(slug="arbeitskreis", name="Arbeitskreis Klimaschutz")
+        db.session.add(body)
+        db.session.flush()
+        member = BodyMember(body_id=body.id, user_id=users["member"].id, name="M. Mitglied", from_date=date(2025, 1, 1))
+        series = MeetingSeries(body_id=body.id, title="Sitzung", rrule="FREQ=MONTHLY;BYDAY=2TU",
+                               first_start_local=utcnow().replace(tzinfo=None, microsecond=0))
+        start = utcnow() + timedelta(days=20)
+        meeting = Meeting(body_id=body.id, title="Sitzung", starts_at=start, ends_at=start + timedelta(hours=2),
+                          uid=new_uid("meeting"))
+        db.session.add_all([member, series, meeting])
+        db.session.flush()
+        item = AgendaItem(meeting_id=meeting.id, title="Bericht", position=1)
+        db.session.add(item)
+        db.session.flush()
+        material = AgendaMaterial(agenda_item_id=item.id, title="Folien", url="https://example.org/folien.pdf")
+        action = ActionItem(body_id=body.id, meeting_id=meeting.id, agenda_item_id=item.id, title="Aufgabe")
+        event = Event(title="Werkstatt Wärme", starts_at=start, ends_at=start + timedelta(hours=3), capacity=20,
+                      uid=new_uid("event"))
+        db.session.add_all([material, action, event])
+        db.session.flush()
+        registration = Registration(event_id=event.id, user_id=users["citizen"].id)
+        db.session.add(registration)
         db.session.commit()
         return {
             "run_id": run.id,
@@ -107,6 +136,16 @@ def objects(app, users, make_idea):
             "factor_id": db.session.scalar(db.select(db.func.min(EmissionFactor.id))),
             "carrier_id": db.session.scalar(db.select(db.func.min(EnergyCarrier.id))),
             "option_id": option.id,
+            "body_id": body.id,
+            "slug": body.slug,
+            "member_id": member.id,
+            "series_id": series.id,
+            "meeting_id": meeting.id,
+            "item_id": item.id,
+            "material_id": material.id,
+            "action_id": action.id,
+            "event_id": event.id,
+            "registration_id": registration.id,
         }
 
 

@@ -37,6 +37,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     deleted_at = db.Column(UTCDateTime, nullable=True, index=True)  # account deleted by its owner
     blocked_at = db.Column(UTCDateTime, nullable=True)  # blocked by moderation: may read, not write
     blocked_reason = db.Column(db.Text, nullable=True)  # shown to the blocked user
+    # How notifications reach the user by e-mail: immediate, daily (one digest a day) or off.
+    notification_mode = db.Column(db.String(10), nullable=False, default="immediate", server_default="immediate")
+    # Secret of the personal calendar feed (registrations and meetings); None until requested.
+    calendar_token = db.Column(db.String(64), nullable=True, unique=True)
 
     api_tokens = db.relationship(
         "ApiToken", back_populates="user", cascade="all, delete-orphan", passive_deletes=True

@@ -161,6 +161,8 @@ class Idea(TimestampMixin, db.Model):
     event_name = db.Column(db.String(200), nullable=True)  # provenance of analog ideas: the event
     facilitator = db.Column(db.String(120), nullable=True)  # provenance: who moderated / wrote it down
     dot_votes = db.Column(db.Integer, nullable=False, default=0)  # counted sticky dots at the event
+    event_id = db.Column(db.Integer, db.ForeignKey("events.id", ondelete="SET NULL"), nullable=True,
+                         index=True)  # the workshop or event the idea was collected at
     status = db.Column(db.String(24), nullable=False, default=Status.SUBMITTED.value, index=True)
     answer = db.Column(db.Text, nullable=True)  # the latest public answer (history in idea_status_changes)
     answered_at = db.Column(UTCDateTime, nullable=True)

@@ -1,0 +1,2 @@
+"""The calendar page and the feeds."""
+from . import bp  # noqa: F401

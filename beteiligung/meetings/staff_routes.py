@@ -1,0 +1,2 @@
+"""Staff pages of the bodies."""
+from .staff import bp  # noqa: F401
