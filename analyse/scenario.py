@@ -73,7 +73,8 @@ class TrendResult:
 @dataclass(frozen=True)
 class MeasureEffect:
     key: str  # e.g. the measure's number, for the breakdown
-    sector: str  # code from SECTORS, or None: spread over the sectors
+    sector: object  # code from SECTORS; a tuple of codes: spread over those by their trend emissions;
+    # None: spread over all sectors by their trend emissions
     start_year: int
     ramp_up_years: int = 1
     t_co2e_per_year: Decimal = ZERO  # full savings; None counts as 0
@@ -339,7 +340,14 @@ def _check_measures(measures):
         if key in keys:
             raise ScenarioError(f"Die Maßnahme „{key}“ steht zweimal im Szenario.")
         keys.add(key)
-        if measure.sector is not None and measure.sector not in SECTORS:
+        sector = measure.sector
+        if isinstance(sector, (tuple, list, set, frozenset)):
+            sector = tuple(code for code in SECTORS if code in sector)  # SECTORS order, no doubles
+            unknown = set(measure.sector) - set(SECTORS)
+            if unknown or not sector:
+                raise ScenarioError(f"Maßnahme „{key}“: unbekannte Sektoren „{', '.join(sorted(map(str, unknown)))}“ "
+                                    f"(erlaubt: {', '.join(SECTORS)}).")
+        elif sector is not None and sector not in SECTORS:
             raise ScenarioError(f"Maßnahme „{key}“: unbekannter Sektor „{measure.sector}“ "
                                 f"(erlaubt: {', '.join(SECTORS)} oder keiner).")
         start = _year(measure.start_year, f"Maßnahme „{key}“: das Startjahr")
@@ -350,7 +358,7 @@ def _check_measures(measures):
         t_co2e = _number(measure.t_co2e_per_year, f"Maßnahme „{key}“: die Einsparung in t CO2e/Jahr",
                          allow_none=True) or ZERO
         mwh = _number(measure.mwh_per_year, f"Maßnahme „{key}“: die Einsparung in MWh/Jahr", allow_none=True) or ZERO
-        checked.append(MeasureEffect(key, measure.sector, start, ramp, t_co2e, mwh))
+        checked.append(MeasureEffect(key, sector, start, ramp, t_co2e, mwh))
     return checked
 
 
@@ -371,13 +379,17 @@ def neutrality(trend_result, measures):
             share = ramp_share(item.year, measure.start_year, measure.ramp_up_years)
             t_co2e, mwh = share * measure.t_co2e_per_year, share * measure.mwh_per_year
             by_measure[measure.key] = t_co2e
-            if measure.sector is not None:
-                requested_t[measure.sector] += t_co2e
-                requested_mwh[measure.sector] += mwh
-            elif item.total_t_co2e > 0:
-                for sector, emissions in item.by_sector_t_co2e.items():
-                    requested_t[sector] += t_co2e * emissions / item.total_t_co2e
-                    requested_mwh[sector] += mwh * emissions / item.total_t_co2e
+            group = SECTORS if measure.sector is None else measure.sector
+            if isinstance(group, str):
+                requested_t[group] += t_co2e
+                requested_mwh[group] += mwh
+                continue
+            group_t = sum((item.by_sector_t_co2e[sector] for sector in group), ZERO)
+            if group_t > 0:
+                for sector in group:
+                    emissions = item.by_sector_t_co2e[sector]
+                    requested_t[sector] += t_co2e * emissions / group_t
+                    requested_mwh[sector] += mwh * emissions / group_t
             else:
                 lost_t, lost_mwh = lost_t + t_co2e, lost_mwh + mwh
         if lost_t or lost_mwh:

@@ -249,3 +249,19 @@ def test_results_serialise_to_json(flat_trend):
     data = json.loads(text)
     assert data["scenario"]["residual_t_co2e"] == 950 and data["compensation"]["total_cost_eur"] == 47500
     assert data["trend"]["years"][0]["by_sector_t_co2e"]["verkehr"] == 500
+
+
+def test_a_measure_for_a_group_of_sectors_is_spread_over_those_by_their_emissions():
+    rows = [EnergyRow("private_haushalte", "erdgas", Decimal(1000)), EnergyRow("ghd", "erdgas", Decimal(3000)),
+            EnergyRow("verkehr", "diesel", Decimal(2000))]
+    factors = [Factor("erdgas", Decimal("0.25")), Factor("diesel", Decimal("0.3"))]
+    result = trend(rows, 2022, 2022, factors=factors)
+    # households 250 t, GHD 750 t, transport 600 t; 100 t over the stationary sectors: 25 / 75 / 0
+    scenario = neutrality(result, [MeasureEffect("PV", ("ghd", "private_haushalte", "kommunale_einrichtungen"),
+                                                 2022, 1, Decimal(100))])
+    year = scenario.years[0]
+    assert year.savings_t_co2e["private_haushalte"] == Decimal(25)
+    assert year.savings_t_co2e["ghd"] == Decimal(75)
+    assert year.savings_t_co2e["verkehr"] == 0
+    with pytest.raises(ScenarioError, match="unbekannte Sektoren"):
+        neutrality(result, [MeasureEffect("X", ("ghd", "landwirtschaft"), 2022, 1, Decimal(1))])

@@ -38,6 +38,11 @@ SECTOR_SHORT_LABELS = {
     "kommunale_einrichtungen": _l("Kommunal"),
     "verkehr": _l("Verkehr"),
 }
+# Sector.bisko_sector may also name a group: the measures of energy supply save in the
+# stationary sectors (heat and power of buildings and industry), not in transport.
+STATIONARY = "stationaer"
+STATIONARY_SECTORS = ("private_haushalte", "ghd", "industrie", "kommunale_einrichtungen")
+BISKO_SECTOR_CHOICES = {STATIONARY: _l("verteilt auf die stationären Sektoren (ohne Verkehr)")}
 QUALITY_LABELS = {
     "A": _l("A – regionale Primärdaten"),
     "B": _l("B – hochgerechnete Primärdaten"),

@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from flask import url_for
+from flask import has_app_context, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
@@ -24,7 +24,7 @@ from ..measures import savings
 from ..measures.models import Measure, MeasureStatus
 from ..measures.sheet import parse_number
 from ..models import utcnow
-from .models import (NOTE_MAX, QUALITY_LABELS, SECTOR_LABELS, Balance, BalanceEntry, CompensationOption,
+from .models import (NOTE_MAX, QUALITY_LABELS, SECTOR_LABELS, STATIONARY, STATIONARY_SECTORS, Balance, BalanceEntry, CompensationOption,
                      EmissionFactor, EnergyCarrier, ScenarioPathPoint, ScenarioSettings)
 
 MAX_ENTRY_ROWS = 500
@@ -81,7 +81,12 @@ def measure_factors(year=None):
     return savings.FactorSet(year=year, factors=factors, source=_("Emissionsfaktoren für %(year)s", year=year))
 
 
-measure_factors.carriers = carrier_names
+def _carriers_for_sheets():
+    # The sheet parser asks for the known carriers; outside an app (e.g. reading demo files) the defaults do.
+    return carrier_names() if has_app_context() else {}
+
+
+measure_factors.carriers = _carriers_for_sheets
 
 
 def refresh_measure_savings():
@@ -208,6 +213,14 @@ ENTRY_FIELD_LABELS = {"sector": "Sektor", "carrier": "Energieträger", "mwh": "M
                       "note": "Quelle/Anmerkung"}
 
 
+class EntryError(RowError):
+    """A RowError of the balance input: its fields are labelled as the balance names them."""
+
+    @property
+    def field_label(self):
+        return ENTRY_FIELD_LABELS.get(self.field)
+
+
 def sector_code(value):
     """The sector code for a code or a German name (case-insensitive), or None."""
     wanted = normalise_name(value)
@@ -237,12 +250,12 @@ def map_entry_columns(header):
         for target, names in ENTRY_COLUMNS.items():
             if name in names:
                 if target in mapping:
-                    errors.append(RowError(None, None, _("Die Spalte „%(name)s“ kommt zweimal vor.",
+                    errors.append(EntryError(None, None, _("Die Spalte „%(name)s“ kommt zweimal vor.",
                                                          name=ENTRY_FIELD_LABELS[target])))
                 mapping[target] = index
     for target in ("sector", "carrier", "mwh"):
         if target not in mapping:
-            errors.append(RowError(None, None, _("Es fehlt die Spalte „%(name)s“ (erwartet: %(names)s).",
+            errors.append(EntryError(None, None, _("Es fehlt die Spalte „%(name)s“ (erwartet: %(names)s).",
                                                  name=ENTRY_FIELD_LABELS[target],
                                                  names=", ".join(sorted(ENTRY_COLUMNS[target])))))
     return mapping, errors
@@ -254,7 +267,7 @@ def parse_entry_table(table):
     if errors:
         return [], errors
     if table.truncated or len(table.rows) > MAX_ENTRY_ROWS:
-        return [], [RowError(None, None, _("Die Datei hat mehr als %(max)d Zeilen; eine Bilanz hat höchstens "
+        return [], [EntryError(None, None, _("Die Datei hat mehr als %(max)d Zeilen; eine Bilanz hat höchstens "
                                            "so viele Sektor-Energieträger-Zeilen.", max=MAX_ENTRY_ROWS))]
     rows = []
     for number, cells in table.rows:
@@ -263,7 +276,7 @@ def parse_entry_table(table):
             return cells[index] if index is not None and index < len(cells) else None
         rows.append((number, {target: cell(target) for target in ENTRY_COLUMNS}))
     if not rows:
-        return [], [RowError(None, None, _("Die Datei enthält keine Datenzeilen."))]
+        return [], [EntryError(None, None, _("Die Datei enthält keine Datenzeilen."))]
     return check_entries(rows)
 
 
@@ -277,39 +290,39 @@ def check_entries(raw_rows):
         carrier_value = display(values.get("carrier"))
         sector = sector_code(sector_value)
         if not sector_value:
-            row_errors.append(RowError(number, "sector", _("Der Sektor fehlt.")))
+            row_errors.append(EntryError(number, "sector", _("Der Sektor fehlt.")))
         elif sector is None:
-            row_errors.append(RowError(number, "sector", _(
+            row_errors.append(EntryError(number, "sector", _(
                 "Unbekannter Sektor „%(value)s“; erlaubt sind %(allowed)s.", value=sector_value[:60],
                 allowed=", ".join(SECTOR_LABELS))))
         carrier = carrier_code(carrier_value, known)
         if not carrier_value:
-            row_errors.append(RowError(number, "carrier", _("Der Energieträger fehlt.")))
+            row_errors.append(EntryError(number, "carrier", _("Der Energieträger fehlt.")))
         elif carrier is None:
-            row_errors.append(RowError(number, "carrier", _(
+            row_errors.append(EntryError(number, "carrier", _(
                 "Unbekannter Energieträger „%(value)s“; bitte zuerst unter „Energieträger“ anlegen.",
                 value=carrier_value[:60])))
         raw_mwh = values.get("mwh")
         mwh = None if _is_empty(raw_mwh) else parse_number(raw_mwh)
         if _is_empty(raw_mwh):
-            row_errors.append(RowError(number, "mwh", _("Die Endenergie (MWh) fehlt.")))
+            row_errors.append(EntryError(number, "mwh", _("Die Endenergie (MWh) fehlt.")))
         elif mwh is None:
-            row_errors.append(RowError(number, "mwh", _("„%(value)s“ ist keine Zahl.", value=display(raw_mwh)[:40])))
+            row_errors.append(EntryError(number, "mwh", _("„%(value)s“ ist keine Zahl.", value=display(raw_mwh)[:40])))
         elif mwh < 0:
-            row_errors.append(RowError(number, "mwh", _("Die Endenergie darf nicht negativ sein.")))
+            row_errors.append(EntryError(number, "mwh", _("Die Endenergie darf nicht negativ sein.")))
         elif mwh >= Decimal("1e13"):
-            row_errors.append(RowError(number, "mwh", _("Die Endenergie ist zu groß.")))
+            row_errors.append(EntryError(number, "mwh", _("Die Endenergie ist zu groß.")))
         quality = display(values.get("quality")).upper() or None
         if quality is not None and quality not in QUALITY_LABELS:
-            row_errors.append(RowError(number, "quality", _(
+            row_errors.append(EntryError(number, "quality", _(
                 "Unbekannte Datengüte „%(value)s“; erlaubt sind A, B, C, D oder leer.", value=quality[:10])))
         note = " ".join(display(values.get("note")).split())
         if len(note) > NOTE_MAX:
-            row_errors.append(RowError(number, "note", _("Die Anmerkung ist zu lang (höchstens %(max)d Zeichen).",
+            row_errors.append(EntryError(number, "note", _("Die Anmerkung ist zu lang (höchstens %(max)d Zeichen).",
                                                           max=NOTE_MAX)))
         if sector and carrier:
             if (sector, carrier) in seen:
-                row_errors.append(RowError(number, "carrier", _(
+                row_errors.append(EntryError(number, "carrier", _(
                     "%(sector)s / %(carrier)s steht schon in Zeile %(row)s.", sector=SECTOR_LABELS[sector],
                     carrier=known[carrier], row=seen[(sector, carrier)])))
             else:
@@ -389,7 +402,7 @@ class ScenarioMeasure:
     number: str
     title: str
     field: str  # field of action name
-    sector: str  # BISKO sector code or None (spread)
+    sector: str  # BISKO sector code, STATIONARY (spread over the stationary sectors) or None (spread over all)
     start_year: int
     ramp_up_years: int
     t_co2e_per_year: Decimal
@@ -438,7 +451,7 @@ def scenario_measures(base_year):
             left_out.append((measure.number, measure.title, _("kein Beginn angegeben")))
         else:
             used.append(ScenarioMeasure(
-                measure.id, measure.number, measure.title, measure.sector.name, measure.sector.bisko_sector,
+                measure.id, measure.number, measure.title, measure.sector.name, measure.sector.bisko_sector or None,
                 measure.start_year, max(measure.ramp_up_years or 1, 1),
                 Decimal(measure.savings_t_co2e_per_year or 0), Decimal(measure.savings_mwh_per_year or 0)))
     return used, left_out
@@ -463,7 +476,8 @@ def build_scenario(published_only=True):
         trend = scenarios.trend(base, balance.year, settings.target_year, annual_change=changes,
                                 electricity_factor_path=electricity or None, population_path=population or None)
         measures, left_out = scenario_measures(balance.year)
-        effects = [scenarios.MeasureEffect(item.number, item.sector, item.start_year, item.ramp_up_years,
+        effects = [scenarios.MeasureEffect(item.number, STATIONARY_SECTORS if item.sector == STATIONARY else item.sector,
+                                           item.start_year, item.ramp_up_years,
                                            item.t_co2e_per_year, item.mwh_per_year) for item in measures]
         neutrality = scenarios.neutrality(trend, effects)
         compensation = scenarios.compensate(neutrality.residual_t_co2e, [

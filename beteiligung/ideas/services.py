@@ -39,9 +39,10 @@ DEFAULT_SECTORS = [
      "Bildung, Schule, Ernährung, Konsum, Bäume, Grünflächen, Kampagne, Müll, Reparatur, Bewusstsein"),
 ]
 
-# Field of action -> the BISKO sector its measures save in (see Sector.bisko_sector).
+# Field of action -> the BISKO sector its measures save in (see Sector.bisko_sector; "stationaer":
+# spread over the stationary sectors; none: over all sectors).
 DEFAULT_BISKO_SECTORS = {"wohngebaeude": "private_haushalte", "unternehmen": "ghd",
-                         "verwaltung": "kommunale_einrichtungen", "mobilitaet": "verkehr"}
+                         "verwaltung": "kommunale_einrichtungen", "mobilitaet": "verkehr", "energie": "stationaer"}
 
 
 class IdeaError(Exception):

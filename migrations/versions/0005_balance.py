@@ -56,10 +56,10 @@ FACTORS = [
     ("benzin", 2021, "0.337", f"{_PAPER}, Kap. 5, Tabelle 10", "Well-to-Wheel"),
     ("diesel", 2021, "0.331", f"{_PAPER}, Kap. 5, Tabelle 10", "Well-to-Wheel"),
 ]
-# Fields of action (migration 0002) -> the BISKO sector their measures save in; the others
-# (energy supply, cross-cutting) are spread over the sectors by their emissions.
+# Fields of action (migration 0002) -> the BISKO sector their measures save in; energy supply
+# over the stationary sectors, cross-cutting measures over all sectors, by their emissions.
 BISKO_SECTORS = {"wohngebaeude": "private_haushalte", "unternehmen": "ghd", "verwaltung": "kommunale_einrichtungen",
-                 "mobilitaet": "verkehr"}
+                 "mobilitaet": "verkehr", "energie": "stationaer"}
 
 
 def seed():
