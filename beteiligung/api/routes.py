@@ -61,3 +61,4 @@ def users():
 from ..ideas import api as _ideas_api  # noqa: E402,F401  (registers the idea resources on bp)
 from ..measures import api as _measures_api  # noqa: E402,F401  (registers the measure resources on bp)
 from ..balance import api as _balance_api  # noqa: E402,F401  (registers the balance resources on bp)
+from ..events import api as _events_api  # noqa: E402,F401  (registers meetings and workshops on bp)

@@ -13,6 +13,7 @@
 The arithmetic lives in `analyse.bisko` and `analyse.scenario` (plain Python).
 """
 import json
+from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 
@@ -105,7 +106,7 @@ class Balance(TimestampMixin, db.Model):
     id = db.Column(db.Integer, primary_key=True)
     year = db.Column(db.Integer, nullable=False, unique=True)
     population = db.Column(db.Integer, nullable=False)
-    heat_pump_apf = db.Column(db.Numeric(4, 2), nullable=False, default=3.2)  # Jahresarbeitszahl
+    heat_pump_apf = db.Column(db.Numeric(4, 2), nullable=False, default=Decimal("3.2"))  # Jahresarbeitszahl
     heat_pump_power_in_electricity = db.Column(db.Boolean, nullable=False, default=True)
     municipal_in_ghd = db.Column(db.Boolean, nullable=False, default=False)
     published = db.Column(db.Boolean, nullable=False, default=False, index=True)

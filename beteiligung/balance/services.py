@@ -19,7 +19,7 @@ from analyse.bisko import BalanceError, BalanceResult
 
 from ..audit.services import record
 from ..extensions import db
-from ..ideas.importing import RowError, _is_empty, display, normalise_name
+from ..ideas.importing import RowError, _has_surrogates, _is_empty, display, normalise_name
 from ..measures import savings
 from ..measures.models import Measure, MeasureStatus
 from ..measures.sheet import parse_number
@@ -127,7 +127,7 @@ def compute(balance):
     if not balance.entries:
         raise BalanceError(_("Die Bilanz hat noch keine Endenergie-Werte."))
     return bisko.compute_balance(balance.year, balance.population, energy_rows(balance), factor_table(),
-                                 heat_pump_apf=Decimal(balance.heat_pump_apf),
+                                 heat_pump_apf=Decimal(str(balance.heat_pump_apf)),
                                  heat_pump_power_in_electricity=balance.heat_pump_power_in_electricity,
                                  municipal_in_ghd=balance.municipal_in_ghd)
 
@@ -286,6 +286,12 @@ def check_entries(raw_rows):
     entries, errors, seen = [], [], {}
     for number, values in raw_rows:
         row_errors = []
+        broken = [target for target, value in values.items() if _has_surrogates(value)]
+        if broken:
+            errors.extend(EntryError(number, target, _(
+                "Die Zeile enthält Zeichen, die in dieser Kodierung nicht lesbar sind; bitte die Kodierung "
+                "der Datei prüfen (utf-8 oder cp1252).")) for target in broken)
+            continue
         sector_value = display(values.get("sector"))
         carrier_value = display(values.get("carrier"))
         sector = sector_code(sector_value)
@@ -312,6 +318,8 @@ def check_entries(raw_rows):
             row_errors.append(EntryError(number, "mwh", _("Die Endenergie darf nicht negativ sein.")))
         elif mwh >= Decimal("1e13"):
             row_errors.append(EntryError(number, "mwh", _("Die Endenergie ist zu groß.")))
+        elif mwh.normalize().as_tuple().exponent < -3:
+            row_errors.append(EntryError(number, "mwh", _("Bitte höchstens drei Nachkommastellen angeben.")))
         quality = display(values.get("quality")).upper() or None
         if quality is not None and quality not in QUALITY_LABELS:
             row_errors.append(EntryError(number, "quality", _(
@@ -357,13 +365,18 @@ def entries_csv_rows(balance):
     """Header and rows of the balance's input, as the import reads them."""
     yield ["sector", "carrier", "mwh", "quality", "note"]
     for entry in balance.entries:
-        yield [entry.sector, entry.carrier, plain(entry.mwh), entry.quality or "", entry.note]
+        yield [entry.sector, entry.carrier, file_number(entry.mwh), entry.quality or "", entry.note]
 
 
 def plain(value):
-    """A number for a machine-readable file: point as decimal mark, no trailing zeros (1250.5)."""
-    text = format(Decimal(value).normalize(), "f")
-    return text
+    """A number without grouping and trailing zeros, with a decimal point (1250.5): for logs and JSON."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def file_number(value):
+    """A number for the files `python -m analyse balance` and the import read: a decimal comma
+    (1250,5), because a point there is ambiguous ("12.345" reads as twelve thousand)."""
+    return plain(value).replace(".", ",")
 
 
 def factors_csv_rows(year=None):
@@ -371,7 +384,7 @@ def factors_csv_rows(year=None):
     yield ["carrier", "t_co2e_per_mwh", "valid_from", "source"]
     rows = factors_for_year(year).values() if year is not None else factor_rows()
     for row in sorted(rows, key=lambda row: (row.carrier, row.valid_from)):
-        yield [row.carrier, plain(row.t_co2e_per_mwh), row.valid_from, row.source]
+        yield [row.carrier, file_number(row.t_co2e_per_mwh), row.valid_from, row.source]
 
 
 # --- scenario ---------------------------------------------------------------------------------
@@ -439,10 +452,29 @@ class Scenario:
         return 1 - end / self.base.total_t_co2e if self.base.total_t_co2e else None
 
 
+def _fuel_share(measure, fuels):
+    """(t CO2e, MWh) of a carrier sheet's savings in transport fuels, or None.
+
+    BISKO counts fuels in Verkehr whoever burns them (e.g. the city's fleet), so that part
+    of a measure saves in transport, whatever its field of action."""
+    from ..measures.models import SavingsMethod
+    if (measure.savings_method != SavingsMethod.CARRIERS.value or measure.savings_t_co2e_per_year is None
+            or measure.sector.bisko_sector == "verkehr"):
+        return None
+    rows = [(row.carrier, Decimal(row.mwh_per_year)) for row in measure.energy_savings if row.carrier in fuels]
+    if not rows:
+        return None
+    part = savings.compute(rows, measure.savings_factor_year)
+    return None if part.t_co2e_per_year is None else (part.t_co2e_per_year, part.mwh_per_year)
+
+
 def scenario_measures(base_year):
     """ScenarioMeasures of the plan and the measures left out with the reason."""
+    from sqlalchemy.orm import selectinload
     used, left_out = [], []
-    for measure in db.session.scalars(select(Measure).order_by(Measure.number)):
+    fuels = set(db.session.scalars(select(EnergyCarrier.code).where(EnergyCarrier.use == "verkehr")))
+    for measure in db.session.scalars(select(Measure).options(selectinload(Measure.energy_savings))
+                                      .order_by(Measure.number)):
         if measure.status == MeasureStatus.DEFERRED.value:
             left_out.append((measure.number, measure.title, _("zurückgestellt")))
         elif measure.savings_t_co2e_per_year is None and measure.savings_mwh_per_year is None:
@@ -450,16 +482,25 @@ def scenario_measures(base_year):
         elif measure.start_year is None:
             left_out.append((measure.number, measure.title, _("kein Beginn angegeben")))
         else:
+            t_co2e, mwh = Decimal(measure.savings_t_co2e_per_year or 0), Decimal(measure.savings_mwh_per_year or 0)
+            ramp = max(measure.ramp_up_years or 1, 1)
+            fuel = _fuel_share(measure, fuels)
+            if fuel is not None:
+                used.append(ScenarioMeasure(measure.id, _("%(number)s (Kraftstoffe)", number=measure.number),
+                                            measure.title, measure.sector.name, "verkehr", measure.start_year, ramp,
+                                            fuel[0], fuel[1]))
+                t_co2e, mwh = t_co2e - fuel[0], mwh - fuel[1]
             used.append(ScenarioMeasure(
                 measure.id, measure.number, measure.title, measure.sector.name, measure.sector.bisko_sector or None,
-                measure.start_year, max(measure.ramp_up_years or 1, 1),
-                Decimal(measure.savings_t_co2e_per_year or 0), Decimal(measure.savings_mwh_per_year or 0)))
+                measure.start_year, ramp, t_co2e, mwh))
     return used, left_out
 
 
 def build_scenario(published_only=True):
     """The trend, climate-neutrality and compensation result (ScenarioUnavailable when impossible)."""
     settings = scenario_settings()
+    if settings is None and not published_only:
+        raise ScenarioUnavailable(_("Die Annahmen der Szenarien sind noch nicht gespeichert."))
     if settings is None or (published_only and not settings.published):
         raise ScenarioUnavailable(_("Die Szenarien sind noch nicht veröffentlicht."))
     if settings.base_year is not None:
