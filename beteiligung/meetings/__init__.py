@@ -5,3 +5,4 @@ from flask import Blueprint
 bp = Blueprint("working_group", __name__, url_prefix="/arbeitskreis")
 
 from . import routes  # noqa: E402,F401
+from . import demo  # noqa: E402,F401  (registers the demo step)
