@@ -170,3 +170,20 @@ def test_no_scenario_without_published_settings_and_balance(beispielhausen):
     with pytest.raises(services.ScenarioUnavailable, match="Basisjahr"):
         services.build_scenario()
     assert services.build_scenario(published_only=False).balance.year == 2021
+
+
+def test_what_a_measure_achieved_before_the_base_year_is_in_the_balance_already(beispielhausen):
+    sectors = {sector.code: sector for sector in db.session.scalars(db.select(Sector))}
+    result = _scenario(
+        beispielhausen,
+        # started 2020 with 4 ramp-up years: 2/4 of 800 t reached in 2021 (the base year, in the balance);
+        # the other 400 t come on top: 200 t in 2022, 400 t from 2023
+        Measure(number="M-1.1", title="Sanierung", sector_id=sectors["wohngebaeude"].id, start_year=2020,
+                ramp_up_years=4, savings_t_co2e_per_year=Decimal("800")),
+        Measure(number="M-1.2", title="Alt", sector_id=sectors["wohngebaeude"].id, start_year=2015,
+                savings_t_co2e_per_year=Decimal("300")))
+    assert [(item.number, item.start_year, item.ramp_up_years, item.t_co2e_per_year) for item in result.measures] == [
+        ("M-1.1", 2022, 2, Decimal("400"))]
+    assert [number for number, _title, _reason in result.left_out] == ["M-1.2"]
+    savings = {item.year: item.total_savings_t_co2e for item in result.neutrality.years}
+    assert savings == {2021: 0, 2022: 200, 2023: 400, 2024: 400, 2025: 400}

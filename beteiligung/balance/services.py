@@ -483,16 +483,28 @@ def scenario_measures(base_year):
             left_out.append((measure.number, measure.title, _("kein Beginn angegeben")))
         else:
             t_co2e, mwh = Decimal(measure.savings_t_co2e_per_year or 0), Decimal(measure.savings_mwh_per_year or 0)
-            ramp = max(measure.ramp_up_years or 1, 1)
+            ramp, start = max(measure.ramp_up_years or 1, 1), measure.start_year
+            done = scenarios.ramp_share(base_year, start, ramp)
+            if done >= 1:
+                left_out.append((measure.number, measure.title, _("schon vor dem Basisjahr voll wirksam, also in "
+                                                                  "der Bilanz enthalten")))
+                continue
+            if done > 0:
+                # What the measure achieved up to the base year is in the balance already: only the
+                # rest counts, ramping up over the remaining years from the year after the base year.
+                elapsed = base_year - start + 1
+                t_co2e, mwh = t_co2e * (1 - done), mwh * (1 - done)
+                start, ramp = base_year + 1, ramp - elapsed
             fuel = _fuel_share(measure, fuels)
             if fuel is not None:
+                fuel_t, fuel_mwh = fuel[0] * (1 - done), fuel[1] * (1 - done)
                 used.append(ScenarioMeasure(measure.id, _("%(number)s (Kraftstoffe)", number=measure.number),
-                                            measure.title, measure.sector.name, "verkehr", measure.start_year, ramp,
-                                            fuel[0], fuel[1]))
-                t_co2e, mwh = t_co2e - fuel[0], mwh - fuel[1]
+                                            measure.title, measure.sector.name, "verkehr", start, ramp, fuel_t,
+                                            fuel_mwh))
+                t_co2e, mwh = t_co2e - fuel_t, mwh - fuel_mwh
             used.append(ScenarioMeasure(
                 measure.id, measure.number, measure.title, measure.sector.name, measure.sector.bisko_sector or None,
-                measure.start_year, ramp, t_co2e, mwh))
+                start, ramp, t_co2e, mwh))
     return used, left_out
 
 
