@@ -1,4 +1,4 @@
-"""Command-line interface: `flask users ...`, `flask demo load`, `flask mail deliver`, `flask scheduler run`."""
+"""Command-line interface: `flask users ...`, `flask demo load`, `flask mail deliver`, `flask scheduler run|jobs`."""
 import sys
 
 import click
@@ -89,14 +89,39 @@ def deliver_mail():
 @with_appcontext
 def run_scheduler():
     """Den Scheduler im Vordergrund betreiben (genau ein Prozess pro Installation)."""
-    from .scheduler import run_forever
+    from .scheduler import SchedulerError, run_forever
 
-    run_forever(current_app._get_current_object())
+    try:
+        still_held = run_forever(current_app._get_current_object())
+    except SchedulerError as error:
+        fail(str(error))
+    if not still_held:
+        fail("Der Scheduler hat seine Sperre verloren und wurde beendet; ein anderer Prozess führt die Aufgaben aus.")
+
+
+@scheduler_cli.command("jobs")
+@with_appcontext
+def list_jobs():
+    """Die gespeicherten Aufgaben mit ihrer nächsten Ausführung anzeigen."""
+    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
+
+    from .models import scheduler_jobs
+
+    rows = db.session.execute(db.select(scheduler_jobs.c.id, scheduler_jobs.c.next_run_time)
+                              .order_by(scheduler_jobs.c.id)).all()
+    if not rows:
+        click.echo("Keine Aufgaben gespeichert; sie werden beim ersten Start des Schedulers angelegt.")
+    for job_id, next_run in rows:
+        when = ("angehalten" if next_run is None else datetime.fromtimestamp(next_run, timezone.utc)
+                .astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y %H:%M:%S"))
+        click.echo(f"{job_id}: nächste Ausführung {when}")
 
 
 def register_cli(app):
+    from .balance.cli import balance_cli
     from .ideas.cli import ideas_cli
     from .measures.cli import measures_cli
 
-    for group in (users_cli, demo_cli, mail_cli, scheduler_cli, ideas_cli, measures_cli):
+    for group in (users_cli, demo_cli, mail_cli, scheduler_cli, ideas_cli, measures_cli, balance_cli):
         app.cli.add_command(group)

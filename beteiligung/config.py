@@ -123,6 +123,7 @@ class Config:
         self.SIMILAR_BUILD_IN_BACKGROUND = True
         self.ANALYSIS_IN_BACKGROUND = True  # analysis runs in a thread; tests run them inline
         self.ANALYSIS_NIGHTLY_HOUR = env_int("ANALYSIS_NIGHTLY_HOUR", 2)  # local time of the nightly analysis
+        self.DIGEST_HOUR = env_int("DIGEST_HOUR", 7)  # local time of the daily notification digest
         # A tile server enables the map; without one the district alone locates an idea.
         self.MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "")  # e.g. https://tiles.example.org/{z}/{x}/{y}.png
         self.MAP_ATTRIBUTION = os.environ.get("MAP_ATTRIBUTION", "© OpenStreetMap-Mitwirkende")

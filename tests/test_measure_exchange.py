@@ -243,6 +243,12 @@ def import_into(target, data, filename):
 
 
 def test_xlsx_and_csv_round_trip_exactly_through_an_empty_migrated_database(app, plan, migrated_app):
+    from beteiligung.balance import reference, services as balance_services
+
+    with app.app_context():  # the migrated database has the reference factors: so has this one
+        reference.ensure_reference_data()
+        balance_services.refresh_measure_savings()
+        db.session.commit()
     first = export(app, "xlsx")
     result = import_into(migrated_app, first, "plan.xlsx")
     assert len(result.created) == 3 and not result.updated

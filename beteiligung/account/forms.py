@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, StringField, SubmitField
+from wtforms import BooleanField, EmailField, PasswordField, RadioField, StringField, SubmitField, ValidationError
 
 from ..auth.forms import NewPasswordMixin
 from ..forms import email_address, length, max_length, plain_text, required, strip
@@ -47,3 +47,29 @@ class DeleteAccountForm(FlaskForm):
         validators=[required(_l("Bitte bestätigen Sie die Löschung."))],
     )
     submit = SubmitField(_l("Konto endgültig löschen"))
+
+
+def _known_mode(form, field):
+    from ..notifications.services import MODES
+
+    if field.data not in MODES:
+        raise ValidationError(_l("Bitte wählen Sie, wie Benachrichtigungen Sie per E-Mail erreichen: sofort, "
+                                 "täglich als Zusammenfassung oder keine E-Mails."))
+
+
+class NotificationModeForm(FlaskForm):
+    notification_mode = RadioField(
+        _l("Benachrichtigungen per E-Mail"), validate_choice=False,
+        validators=[required(_l("Bitte wählen Sie, wie Benachrichtigungen Sie per E-Mail erreichen.")), _known_mode],
+    )
+    submit = SubmitField(_l("Einstellung speichern"))
+
+    def __init__(self, *args, **kwargs):
+        from ..notifications.services import MODE_LABELS, MODES
+
+        super().__init__(*args, **kwargs)
+        self.notification_mode.choices = [(mode, MODE_LABELS[mode]) for mode in MODES]
+
+
+class CalendarTokenForm(FlaskForm):
+    submit = SubmitField(_l("Kalender-Link erzeugen"))

@@ -1,7 +1,8 @@
-"""The account page: profile, e-mail, password, API tokens, data export, deletion."""
+"""The account page: profile, notification settings, calendar link, e-mail, password, API tokens,
+data export, deletion."""
 import json
 
-from flask import Response, abort, flash, redirect, render_template, session, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import check_password_hash
@@ -13,8 +14,9 @@ from ..roles import SIGNED_IN
 from ..extensions import db
 from ..models import utcnow
 from . import bp
-from .forms import (ConfirmForm, DeleteAccountForm, EmailChangeForm, PasswordChangeForm, ProfileForm,
-                    TokenForm)
+from . import preferences
+from .forms import (CalendarTokenForm, ConfirmForm, DeleteAccountForm, EmailChangeForm, NotificationModeForm,
+                    PasswordChangeForm, ProfileForm, TokenForm)
 from .services import CannotDelete, delete_account, export_personal_data
 
 
@@ -23,6 +25,19 @@ def _password_ok(form):
         return True
     form.current_password.errors.append(_("Das Passwort ist nicht korrekt."))
     return False
+
+
+def _render_index(form=None, mode_form=None, status=200):
+    from ..notifications.services import MODE_HINTS, digest_hour, mode_of
+
+    form = form or ProfileForm(obj=current_user)
+    mode_form = mode_form or NotificationModeForm(formdata=None, notification_mode=mode_of(current_user))
+    return render_template(
+        "account/index.html", form=form, mode_form=mode_form, mode_hints=MODE_HINTS,
+        digest_hour=digest_hour(current_app.config), calendar_form=CalendarTokenForm(),
+        calendar_available=preferences.calendar_feed_available(),
+        calendar_url=preferences.calendar_feed_url(current_user),
+    ), status
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -34,7 +49,39 @@ def index():
         db.session.commit()
         flash(_("Ihr Anzeigename wurde gespeichert."), "success")
         return redirect(url_for("account.index"))
-    return render_template("account/index.html", form=form)
+    return _render_index(form=form)
+
+
+@bp.route("/benachrichtigungsweg", methods=["POST"])
+@allow(SIGNED_IN)
+def notification_mode():
+    from ..notifications.services import MODE_LABELS
+
+    mode_form = NotificationModeForm()
+    if not mode_form.validate_on_submit():
+        return _render_index(mode_form=mode_form, status=400)
+    mode = mode_form.notification_mode.data
+    preferences.change_notification_mode(current_user, mode)
+    db.session.commit()
+    flash(_("Gespeichert: Benachrichtigungen per E-Mail – %(mode)s.", mode=MODE_LABELS[mode]), "success")
+    return redirect(url_for("account.index", _anchor="benachrichtigungen"))
+
+
+@bp.route("/kalender-link", methods=["POST"])
+@allow(SIGNED_IN)
+def calendar_token():
+    if not CalendarTokenForm().validate_on_submit():
+        flash(_("Die Anfrage war ungültig oder veraltet. Bitte versuchen Sie es noch einmal."), "error")
+        return redirect(url_for("account.index", _anchor="kalender"))
+    renewed = current_user.calendar_token is not None
+    preferences.renew_calendar_token(current_user)
+    db.session.commit()
+    if renewed:
+        flash(_("Ihr Kalender-Link wurde erneuert. Der bisherige Link funktioniert nicht mehr; tragen Sie den "
+                "neuen in Ihrem Kalenderprogramm ein."), "success")
+    else:
+        flash(_("Ihr persönlicher Kalender-Link wurde erzeugt."), "success")
+    return redirect(url_for("account.index", _anchor="kalender"))
 
 
 @bp.route("/email", methods=["GET", "POST"])

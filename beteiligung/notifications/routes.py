@@ -10,7 +10,7 @@ from ..forms import page_number
 from ..roles import SIGNED_IN
 from . import bp
 from .models import Notification
-from .services import mark_all_read
+from .services import MODE_LABELS, mark_all_read, mode_of
 
 
 @bp.route("/")
@@ -19,7 +19,8 @@ def index():
     query = (select(Notification).where(Notification.user_id == current_user.id)
              .order_by(Notification.created_at.desc(), Notification.id.desc()))
     page = db.paginate(query, page=page_number(), per_page=30, error_out=False)
-    return render_template("notifications/index.html", page=page, form=ConfirmForm())
+    return render_template("notifications/index.html", page=page, form=ConfirmForm(),
+                           mode_label=MODE_LABELS[mode_of(current_user)])
 
 
 @bp.route("/gelesen", methods=["POST"])
