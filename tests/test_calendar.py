@@ -290,3 +290,26 @@ def test_signed_in_users_see_the_same_public_calendar(client, dates, users):
     login_as(client, users["citizen"])
     page = client.get("/termine/").get_data(as_text=True)
     assert "Lenkungskreis intern" not in page and "Mein Konto" in page
+
+
+def test_the_public_feed_keeps_the_online_link_of_meetings_for_the_members(app, client):
+    from datetime import timedelta
+
+    from beteiligung.extensions import db
+    from beteiligung.meetings.models import Body, Meeting, new_uid
+    from beteiligung.models import utcnow
+
+    with app.app_context():
+        body = Body(slug="ak-online", name="AK Online", public=True)
+        db.session.add(body)
+        db.session.flush()
+        start = utcnow() + timedelta(days=3)
+        db.session.add(Meeting(body_id=body.id, title="Sitzung online", starts_at=start,
+                               ends_at=start + timedelta(hours=2), place="Rathaus",
+                               online_url="https://konferenz.example.org/geheim", uid=new_uid("meeting")))
+        db.session.commit()
+        token = body.feed_token
+    public = client.get("/termine.ics").get_data(as_text=True)
+    assert "Sitzung online" in public and "konferenz.example.org" not in public
+    members = client.get(f"/termine/gremium/{token}.ics").get_data(as_text=True)
+    assert "konferenz.example.org" in members.replace("\r\n ", "")

@@ -13,6 +13,7 @@ meetings, User.calendar_token). The token is the secret: the token feeds are ope
 everyone who knows the address, answer 404 for unknown tokens, are cached only privately
 and send no Referer onwards.
 """
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from flask import abort, current_app, url_for
@@ -152,7 +153,9 @@ def feed_response(body, *, private, filename):
 @allow(EVERYONE)
 def public_feed():
     name = _("Termine – %(site)s %(city)s", site=current_app.config["SITE_NAME"], city=current_app.config["CITY_NAME"])
-    return feed_response(build_feed(dates.public_dates(feed=True), name), private=False, filename="termine.ics")
+    # The meeting pages show the online link only to members and staff; so does the public feed.
+    items = [replace(item, online_url="") if item.kind == "meeting" else item for item in dates.public_dates(feed=True)]
+    return feed_response(build_feed(items, name), private=False, filename="termine.ics")
 
 
 @bp.get("/termine/gremium/<token>.ics")
