@@ -356,13 +356,10 @@ def test_user_text_on_the_board_is_escaped(app, staff, make_idea, make_user):
         assert "<script>alert" not in page and "<img src=x" not in page
 
 
-def test_the_demo_comes_with_a_finished_run_over_its_ideas(app, client, monkeypatch):
+def test_the_demo_comes_with_a_finished_run_over_its_ideas(app, client, demo):
+    """The shared demo (tests/conftest.py) is loaded with its analysis run, as in production."""
     from beteiligung.auth.models import User
-    from beteiligung.demo import load_demo
 
-    monkeypatch.setitem(app.config, "DEMO_ANALYSIS", True)
-    with app.test_request_context():
-        assert load_demo()
     run = latest_run(app)
     assert run.status == "done" and run.idea_count > 800 and 15 <= run.cluster_count <= 60
     # Staff answered ideas in the demo, which confirmed their fields: enough to train on.

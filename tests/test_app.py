@@ -83,7 +83,8 @@ def _free_port():
 def test_run_py_migrates_loads_demo_and_serves(tmp_path):
     """`python run.py` on a fresh instance folder: migrations, demo logins, a German start page."""
     port = _free_port()
-    env = dict(os.environ, INSTANCE_PATH=str(tmp_path), SCHEDULER_ENABLED="0", PYTHONUNBUFFERED="1")
+    env = dict(os.environ, INSTANCE_PATH=str(tmp_path), SCHEDULER_ENABLED="0", PYTHONUNBUFFERED="1",
+               PASSWORD_HASH_METHOD="pbkdf2:sha256:1000")  # scrypt for the 24 demo accounts took ~7 s
     env.pop("DATABASE_URL", None)
     env.pop("SECRET_KEY", None)
     process = subprocess.Popen([sys.executable, "run.py", "--port", str(port)], cwd=ROOT, env=env,

@@ -41,12 +41,13 @@ def test_users_token_prints_a_working_token(app, client, make_user):
     assert run(app, "users", "token", "--email", "niemand@example.org").exit_code == 2
 
 
-def test_demo_load_only_into_an_empty_database_with_every_role(app, login):
-    """One load (it takes seconds) checked for its logins, its roles and a refused second load."""
-    result = run(app, "demo", "load")
-    assert result.exit_code == 0, result.output
+def test_demo_load_only_into_an_empty_database_with_every_role(app, demo, login):
+    """The shared demo (tests/conftest.py) is loaded through `flask demo load` into the empty
+    database: its logins, its roles, and a refused second load."""
+    assert not any(demo.before.values()), demo.before
+    assert demo.exit_code == 0, demo.output
     for email, password, _role, _name in DEMO_LOGINS:
-        assert email in result.output and password in result.output
+        assert email in demo.output and password in demo.output
     email, password, *_ = DEMO_LOGINS[0]
     assert login(email, password).status_code == 302
     with app.app_context():

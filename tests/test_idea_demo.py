@@ -3,7 +3,6 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
-from beteiligung.demo import load_demo
 from beteiligung.extensions import db
 from beteiligung.ideas.demo import DISTRICTS, read_demo_ideas
 from beteiligung.ideas.models import Comment, District, Idea, Report, Sector, StatusChange, Support
@@ -17,9 +16,8 @@ def test_demo_files_parse_cleanly():
     assert len({idea.title for idea in ideas}) > 0.97 * len(ideas)  # written one by one, not templated
 
 
-def test_demo_ideas_are_spread_like_a_real_process(app):
+def test_demo_ideas_are_spread_like_a_real_process(app, demo):
     with app.test_request_context():
-        assert load_demo()
         ideas = db.session.scalars(select(Idea)).all()
         online = [idea for idea in ideas if idea.source == "online"]
         assert len(online) >= 750

@@ -54,7 +54,7 @@ def test_running_start_times_follow_the_positions_of_the_accepted_items(app, mak
 
 def test_after_downtime_a_due_agenda_goes_out_once_but_nothing_for_a_meeting_that_started(app, make_user):
     day = today_berlin() + timedelta(days=20)
-    data = make_setup(app, make_user, day, lead_days=14)
+    make_setup(app, make_user, day, lead_days=14)
     # Down since long before the agenda was due; back three days before the meeting.
     counts = run(app, local(day - timedelta(days=3), 8))
     assert counts == {"meeting.agenda": 3}
