@@ -155,6 +155,11 @@ class SharedDemo:
             assert result.exit_code == 0, result.output
             with self.app.app_context():
                 self.after = _row_counts()
+        except BaseException:  # nothing half-loaded for the next test
+            with self.app.app_context():
+                db.session.rollback()
+                _empty_tables()
+            raise
         finally:
             demo_module._steps[:] = steps
             self.app.config["DEMO_ANALYSIS"] = analysis
@@ -214,7 +219,8 @@ def _clean(request, app):
         if not shares_demo:
             _empty_tables()
             return
-        changed = {name: n for name, n in _row_counts().items() if n != _shared_demo.after[name]}
+        changed = {name: f"{_shared_demo.after[name]} -> {n}" for name, n in _row_counts().items()
+                   if n != _shared_demo.after[name]}
     if changed:
         _shared_demo.forget()
         pytest.fail(f"a test that shares the demo must only read it; rows changed: {changed}")
