@@ -12,6 +12,7 @@ Every query word is matched as a prefix of a stem, so "Radweg" also finds
 "Radwegenetz" and "Radwegen" on both databases.
 """
 import re
+import threading
 from functools import lru_cache
 
 import snowballstemmer
@@ -24,6 +25,7 @@ POSTGRES_INDEX = "ix_ideas_fulltext"
 POSTGRES_DOCUMENT = "to_tsvector('german'::regconfig, (coalesce(title, '') || ' ' || coalesce(text, '')))"
 
 _stemmer = snowballstemmer.stemmer("german")
+_stemmer_lock = threading.Lock()
 
 SQLITE_CREATE = (f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} "
                  "USING fts5(terms, tokenize = 'unicode61 remove_diacritics 0')")
@@ -42,8 +44,10 @@ def words(value):
 @lru_cache(maxsize=100_000)
 def stem(word):
     """The Snowball stem of one word, remembered: the pure-Python stemmer is slow, and texts
-    repeat their words (loading the 800 demo ideas stems 138,000 words, 7,300 distinct ones)."""
-    return _stemmer.stemWord(word)
+    repeat their words (loading the 800 demo ideas stems 138,000 words, 7,300 distinct ones).
+    The stemmer keeps state while it works, so threads take turns."""
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
 
 
 def stems(value):
