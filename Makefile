@@ -28,10 +28,21 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt $(VENV)/.installed
 run: $(VENV)/.installed
 	$(BIN)/python run.py --host $(HOST) --port $(PORT)
 
+# axe-core for the accessibility tests, from the npm registry (package-lock.json pins it).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# The browser tests (tests/e2e) need Chromium and axe-core; without them pytest skips them
+# and its summary says what is missing. `.ci/run` installs both and sets E2E_REQUIRED=1.
 test: $(VENV)/.installed-dev
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory node_modules/.installed \
+	  || echo "axe-core konnte nicht installiert werden: Browsertests werden übersprungen"; \
+	  else echo "npm fehlt: Browser- und Barrierefreiheitstests werden übersprungen"; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev
+	@command -v npm >/dev/null 2>&1 && $(MAKE) --no-print-directory node_modules/.installed || true
 	TEST_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
@@ -44,4 +55,4 @@ messages: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o beteiligung/translations/messages.pot .
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache node_modules test-output
