@@ -6,8 +6,8 @@ citizen, member, staff and admin crawls cover the pages of their areas. A public
 crawl cannot reach by a link fails the coverage test unless it is listed below with the reason.
 Forms are also checked in their error state (an empty submit), where most faults hide.
 
-The platform has one visual theme (no dark or high-contrast variant), so each page is checked
-once.
+Every page is checked in both themes: the light one and the dark one that follows the
+operating system's setting (static/css/dark.css), emulated with `prefers-color-scheme`.
 """
 import os
 from urllib.parse import urlsplit
@@ -49,6 +49,8 @@ SIGNED_IN_VIEWS = {
     "member": ("working_group.", "events.detail"),
 }
 PAGE_LIMIT = 200
+THEMES = ["light", "dark"]
+THEME_NAMES = {"light": "hell", "dark": "dunkel"}
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +98,11 @@ def crawl(page, base_url, role, routes):
         response = page.goto(base_url + path)
         assert response.status < 400, f"{path} als {role or 'Gast'}: HTTP {response.status}"
         checked[endpoint] = path
-        found = run_axe(page)
-        if found:
-            violations.append(format_violations(path, found))
+        for theme in THEMES:  # the same page, switched between the themes
+            page.emulate_media(color_scheme=theme)
+            found = run_axe(page)
+            if found:
+                violations.append(format_violations(f"{path} ({THEME_NAMES[theme]})", found))
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
             parts = urlsplit(href)
             if f"{parts.scheme}://{parts.netloc}" != base_url or parts.path.startswith(NOT_CRAWLED):
@@ -115,7 +119,7 @@ def crawl(page, base_url, role, routes):
 def test_pages_have_no_axe_violations(make_page, live_server, routes, role):
     page = make_page(role)
     checked, non_html, violations = crawl(page, live_server.url, role, routes)
-    print(f"\n{role or 'Gast'}: {len(checked)} Seiten mit axe geprüft, {len(non_html)} Downloads/Feeds")
+    print(f"\n{role or 'Gast'}: {len(checked)} Seiten mit axe geprüft, je hell und dunkel; {len(non_html)} Downloads/Feeds")
     assert len(checked) >= 5, checked
     assert not violations, "axe-core (WCAG 2.1 A/AA) fand Verstöße:\n" + "\n".join(violations)
     if role is None:
@@ -133,9 +137,10 @@ FORMS_IN_ERROR_STATE = [
 ]
 
 
+@pytest.mark.parametrize("theme", THEMES, ids=["hell", "dunkel"])
 @pytest.mark.parametrize("role,path", FORMS_IN_ERROR_STATE, ids=[p for _r, p in FORMS_IN_ERROR_STATE])
-def test_forms_with_errors_have_no_axe_violations(make_page, live_server, role, path):
-    page = make_page(role)
+def test_forms_with_errors_have_no_axe_violations(make_page, live_server, role, path, theme):
+    page = make_page(role, color_scheme=theme)
     page.goto(live_server.url + path)
     # The browser's own checks (required, type=email) would stop the submit before the server
     # sees it; the server's messages are what this checks.
@@ -145,4 +150,15 @@ def test_forms_with_errors_have_no_axe_violations(make_page, live_server, role, 
     errors = page.locator("[aria-invalid=true], .field-error, .errors, [role=alert]")
     assert errors.count() > 0, f"{path}: keine Fehlermeldung nach leerem Absenden"
     found = run_axe(page)
-    assert not found, format_violations(path + " (mit Fehlern)", found)
+    assert not found, format_violations(f"{path} (mit Fehlern, {theme})", found)
+
+
+def test_dark_theme_follows_the_system_setting(make_page, live_server):
+    """The emulation reaches the stylesheet: the same page has other colours in the dark theme."""
+    colours = {}
+    for theme in THEMES:
+        page = make_page(None, color_scheme=theme)
+        page.goto(live_server.url + "/")
+        colours[theme] = page.evaluate("[getComputedStyle(document.body).backgroundColor, getComputedStyle(document.body).color]")
+    assert colours["light"] == ["rgb(255, 255, 255)", "rgb(27, 31, 35)"]
+    assert colours["dark"] == ["rgb(22, 25, 28)", "rgb(232, 234, 237)"]
