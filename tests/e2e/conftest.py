@@ -167,6 +167,7 @@ def live_server(tmp_path_factory):
         "SCHEDULER_ENABLED": "0",
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # demo load: 60 accounts in seconds
         "FORM_MIN_FILL_SECONDS": "0",  # the browser fills forms faster than a person
+        "REGISTER_RATE_LIMIT": "50 per hour",  # several journeys register from one address
         "PYTHONUNBUFFERED": "1",
     })
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -334,3 +335,37 @@ def format_violations(url, violations):
         for node in violation["nodes"]:
             lines.append(f"    {node['target']}: {node['summary']}".replace("\n", " "))
     return "\n".join(lines)
+
+
+# --- helpers for the journeys ------------------------------------------------------------
+
+def labelled(scope, label):
+    """The form field whose label is `label`, with or without the required marker " *"."""
+    return scope.get_by_label(re.compile(rf"^\s*{re.escape(label)}(\s*\*)?\s*$"))
+
+
+def fill_form(scope, values):
+    """Fill fields of a form (or any locator/page) by their visible labels, as a person would.
+
+    `values` maps label text to a value: a select takes the option's text, a checkbox or radio
+    True/False, every other field a string. Labels are matched whole; the required marker " *"
+    after a label does not count. The bot trap of public forms stays as rendered: filling the
+    honeypot `homepage` is refused, and `form_started` (hidden, no label) is never touched."""
+    for label, value in values.items():
+        field = labelled(scope, label)
+        kind, name = field.evaluate("el => [el.tagName.toLowerCase() + ':' + (el.type || ''), el.name]")
+        if name == "homepage":
+            raise ValueError("fill_form: das Honeypot-Feld `homepage` muss leer bleiben")
+        if kind.startswith("select:"):
+            field.select_option(label=value)
+        elif kind in ("input:checkbox", "input:radio"):
+            field.set_checked(bool(value))
+        else:
+            field.fill(str(value))
+
+
+def expect_flash(page, text):
+    """Wait until the page shows a flash message containing `text` (a string or a pattern)."""
+    from playwright.sync_api import expect
+
+    expect(page.locator(".flashes")).to_contain_text(text)
