@@ -19,6 +19,11 @@ def env_int(name, default):
     return int(value) if value not in (None, "") else default
 
 
+def env_float(name, default):
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def load_secret_key(instance_path):
     """Return SECRET_KEY from the environment, or one generated once into instance/.
 
@@ -90,6 +95,10 @@ class Config:
         self.REGISTER_RATE_LIMIT = os.environ.get("REGISTER_RATE_LIMIT", "5 per hour")
         self.RESET_RATE_LIMIT = os.environ.get("RESET_RATE_LIMIT", "5 per 15 minutes")
 
+        # Public forms carry a honeypot and the signed moment they were handed out; a form sent
+        # back sooner than this (seconds) is refused as automated (beteiligung/forms.py).
+        self.FORM_MIN_FILL_SECONDS = env_float("FORM_MIN_FILL_SECONDS", 3)
+
         # Mail. Without MAIL_SERVER every message stays in the outbox for admins to read.
         self.MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
         self.MAIL_PORT = env_int("MAIL_PORT", 587)
@@ -146,6 +155,7 @@ class TestingConfig(Config):
         self.REMEMBER_COOKIE_SECURE = False
         self.PREFERRED_URL_SCHEME = "http"
         self.RATELIMIT_STORAGE_URI = "memory://"
+        self.FORM_MIN_FILL_SECONDS = 0  # tests post forms at once; tests/test_security_forms.py sets it
         self.SCHEDULER_ENABLED = False
         self.MAIL_SERVER = ""
         self.SERVER_NAME = None

@@ -1,5 +1,5 @@
 """Error pages in German: HTML for the site, JSON for the API."""
-from flask import current_app, jsonify, render_template
+from flask import abort, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -59,7 +59,19 @@ def handle_unexpected_error(error):
     return _render(500, error_messages()[500])
 
 
+def refuse_oversized_request():
+    """before_request: a body above MAX_CONTENT_LENGTH is refused with 413 before any view runs.
+
+    Werkzeug refuses it only when the body is read; a view that never reads it (supporting an
+    idea through the API, say) would otherwise act on such a request.
+    """
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit is not None and request.content_length is not None and request.content_length > limit:
+        abort(413)
+
+
 def register_error_handlers(app):
+    app.before_request(refuse_oversized_request)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     if not app.testing:

@@ -290,9 +290,16 @@ def csrf_token(client, path="/"):
 
 
 def post_form(client, path, data=None, **kwargs):
-    """POST a form the way a browser does, with the session's CSRF token."""
+    """POST a form the way a browser does, with the session's CSRF token and the bot trap of public
+    forms as a person leaves it: `homepage` empty and a valid `form_started` (beteiligung/forms.py)."""
+    from beteiligung.forms import form_started_token
+
     data = dict(data or {})
     data.setdefault("csrf_token", csrf_token(client))
+    data.setdefault("homepage", "")
+    if "form_started" not in data:
+        with client.application.app_context():
+            data["form_started"] = form_started_token()
     return client.post(path, data=data, **kwargs)
 
 

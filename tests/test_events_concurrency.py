@@ -71,7 +71,11 @@ def run_together(jobs):
 
 
 def post(client, token, path):
-    return lambda: client.post(path, data={"csrf_token": token}).status_code
+    from beteiligung.forms import form_started_token
+
+    with client.application.app_context():  # the registration form's bot trap, as a browser sends it
+        data = {"csrf_token": token, "form_started": form_started_token(), "homepage": ""}
+    return lambda: client.post(path, data=data).status_code
 
 
 def figures(app, event_id):

@@ -3,10 +3,12 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, StringField, SubmitField
 from wtforms.validators import EqualTo
 
-from ..forms import email_address, length, max_length, plain_text, required, strip
+from ..forms import BotTrapMixin, HoneypotMixin, email_address, length, max_length, plain_text, required, strip
 
 
-class LoginForm(FlaskForm):
+class LoginForm(HoneypotMixin, FlaskForm):
+    """Honeypot only: password managers send a login form within a second."""
+
     email = EmailField(_l("E-Mail-Adresse"), validators=[required(), max_length(254)], filters=[strip],
                        render_kw={"autocomplete": "username"})
     password = PasswordField(_l("Passwort"), validators=[required(), max_length(200)],
@@ -30,7 +32,7 @@ class NewPasswordMixin:
     )
 
 
-class RegisterForm(NewPasswordMixin, FlaskForm):
+class RegisterForm(BotTrapMixin, NewPasswordMixin, FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[required(), max_length(254), email_address()],
                        filters=[strip], render_kw={"autocomplete": "email"})
     display_name = StringField(
@@ -47,13 +49,13 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
     submit = SubmitField(_l("Konto anlegen"))
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(BotTrapMixin, FlaskForm):
     email = EmailField(_l("E-Mail-Adresse"), validators=[required(), max_length(254)], filters=[strip],
                        render_kw={"autocomplete": "email"})
     submit = SubmitField(_l("Link anfordern"))
 
 
-class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+class ResetPasswordForm(BotTrapMixin, NewPasswordMixin, FlaskForm):
     submit = SubmitField(_l("Passwort speichern"))
 
 

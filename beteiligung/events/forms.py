@@ -8,7 +8,7 @@ from wtforms import (BooleanField, DateTimeLocalField, FieldList, Form, FormFiel
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
-from ..forms import email_address, max_length, plain_text, required, strip
+from ..forms import BotTrapMixin, email_address, max_length, plain_text, required, strip
 from ..ideas.forms import UNKNOWN_SECTOR, district_choices, sector_choices
 from ..ideas.models import TEXT_MAX
 from ..ideas.models import TITLE_MAX as IDEA_TITLE_MAX
@@ -24,7 +24,7 @@ def _local_time(label, *validators, description=None):
     return DateTimeLocalField(label, format=LOCAL_FORMATS, validators=list(validators), description=description)
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(BotTrapMixin, FlaskForm):
     note = StringField(_l("Hinweis an das Team (freiwillig)"), validators=[Optional(), max_length(PLACE_MAX),
                                                                             plain_text], filters=[strip],
                        description=_l("Zum Beispiel Bedarf an Barrierefreiheit oder Gebärdensprache."),

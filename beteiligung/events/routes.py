@@ -78,7 +78,11 @@ def index():
 @bp.get("/<int:event_id>")
 @allow(EVERYONE)
 def detail(event_id):
-    event = _event_or_404(event_id)
+    return _detail_page(_event_or_404(event_id))
+
+
+def _detail_page(event, register_form=None):
+    """The event page; `register_form` is a refused registration to show again with its note."""
     now = utcnow()
     registration = services.registration_of(event, current_user)
     if registration is not None and registration.status == RegistrationStatus.CANCELLED.value:
@@ -88,7 +92,8 @@ def detail(event_id):
         position=services.waiting_position(registration), open=services.registration_open(event, now),
         closes_at=services.registration_closes_at(event), waiting=services.waiting_counts([event.id]).get(event.id, 0),
         results=services.results_of(event), may_enter_results=services.may_enter_results(event, current_user),
-        register_form=RegisterForm(), cancel_form=CancelRegistrationForm(), now=now, is_staff=_is_staff())
+        register_form=register_form or RegisterForm(), cancel_form=CancelRegistrationForm(), now=now,
+        is_staff=_is_staff())
 
 
 @bp.post("/<int:event_id>/anmelden")
@@ -97,6 +102,9 @@ def register(event_id):
     event = _event_or_404(event_id)
     form = RegisterForm()
     if not form.validate_on_submit():
+        if form.bot_trapped:  # shown again with the note, so that a person can simply send it again
+            flash(form.form_errors[0], "error")
+            return _detail_page(event, register_form=form)
         for errors in form.errors.values():
             flash(errors[0], "error")
         return redirect(url_for("events.detail", event_id=event.id))

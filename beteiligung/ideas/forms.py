@@ -5,7 +5,7 @@ from wtforms import (FloatField, HiddenField, IntegerField, SelectField, SelectM
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import NumberRange, Optional
 
-from ..forms import max_length, plain_text, required, strip
+from ..forms import BotTrapMixin, max_length, plain_text, required, strip
 from .models import COMMENT_MAX, TEXT_MAX, TITLE_MAX, REPORT_REASON_LABELS, SOURCE_LABELS, STATUS_LABELS, Source
 from .services import active_districts, active_sectors
 
@@ -26,7 +26,7 @@ def district_choices(placeholder=None):
     return choices
 
 
-class IdeaForm(FlaskForm):
+class IdeaForm(BotTrapMixin, FlaskForm):
     title = StringField(_l("Titel"), validators=[required(), max_length(TITLE_MAX), plain_text], filters=[strip],
                         description=_l("Kurz und treffend, höchstens %(max)d Zeichen.", max=TITLE_MAX),
                         render_kw={"maxlength": TITLE_MAX, "autocomplete": "off"})
@@ -78,14 +78,14 @@ class AnalogIdeaForm(FlaskForm):
         self.district.choices = district_choices(placeholder=_l("Bitte wählen"))
 
 
-class CommentForm(FlaskForm):
+class CommentForm(BotTrapMixin, FlaskForm):
     text = TextAreaField(_l("Ihr Kommentar"), validators=[required(), max_length(COMMENT_MAX), plain_text],
                          filters=[strip], render_kw={"rows": 4, "maxlength": COMMENT_MAX})
     parent_id = HiddenField()
     submit = SubmitField(_l("Kommentar veröffentlichen"))
 
 
-class ReportForm(FlaskForm):
+class ReportForm(BotTrapMixin, FlaskForm):
     reason = SelectField(_l("Warum melden Sie diesen Beitrag?"),
                          choices=[SelectChoice(reason.value, label) for reason, label in REPORT_REASON_LABELS.items()],
                          validators=[required()])

@@ -75,7 +75,11 @@ def index():
 @bp.route("/<int:idea_id>")
 @allow(EVERYONE)
 def detail(idea_id):
-    idea = _visible_idea_or_404(idea_id)
+    return _detail_page(_visible_idea_or_404(idea_id))
+
+
+def _detail_page(idea, comment_form=None):
+    """The idea page; `comment_form` is a refused comment to show again with its text."""
     comments = db.session.scalars(
         select(Comment).where(Comment.idea_id == idea.id).order_by(Comment.created_at, Comment.id)
     ).all()
@@ -100,7 +104,7 @@ def detail(idea_id):
         supported=idea.id in services.supported_ids(current_user, [idea.id]),
         history=services.status_history(idea), merged=merged, similar=similar,
         measures=services.measures_for([idea.id]).get(idea.id, []),
-        comment_form=CommentForm(), support_form=SupportForm(),
+        comment_form=comment_form or CommentForm(), support_form=SupportForm(),
         collection=collection, support=support, comments_open=services.comments_open(),
     )
 
@@ -236,6 +240,9 @@ def comment(idea_id):
     idea = _visible_idea_or_404(idea_id)
     form = CommentForm()
     if not form.validate_on_submit():
+        if form.bot_trapped:  # shown again with the text, so that a person can simply send it again
+            flash(form.form_errors[0], "error")
+            return _detail_page(idea, comment_form=form)
         for errors in form.errors.values():
             flash(_("Kommentar nicht gespeichert: %(error)s", error=errors[0]), "error")
             break
