@@ -242,3 +242,21 @@ def test_without_shared_storage_each_worker_counts_alone(database_url, tmp_path,
         assert [first.login(user.email, f"falsch-{n}") for n in range(3)] == [200, 200, 200]
         assert first.login(user.email, DEFAULT_PASSWORD) == 429
         assert second.login(user.email, DEFAULT_PASSWORD) == 302
+
+
+def test_when_redis_is_down_the_limits_hold_per_worker(database_url, tmp_path, make_user):
+    """Nothing listens on port 1: the login page still answers, and the limit is counted in memory."""
+    user = make_user(email="anna@example.org")
+    with workers(database_url, tmp_path, 1, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0",
+                 LOGIN_RATE_LIMIT="3 per minute") as (worker,):
+        assert [worker.login(user.email, f"falsch-{n}") for n in range(3)] == [200, 200, 200]
+        assert worker.login(user.email, DEFAULT_PASSWORD) == 429
+
+
+def test_control_without_the_fallback_redis_down_breaks_the_login(database_url, tmp_path, make_user):
+    """The control for the test above: without the fallback the same setup fails the request."""
+    user = make_user(email="anna@example.org")
+    with workers(database_url, tmp_path, 1, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/0") as (worker,):
+        worker.state["_in_memory_fallback_enabled"] = False  # the flag sticks on the shared limiter
+        with pytest.raises(Exception, match="(?i)connect"):
+            worker.login(user.email, "falsch")
