@@ -630,11 +630,11 @@ def results_saved_with_token(actor, token):
 
 # --- personal data --------------------------------------------------------------------------------------------
 
-@personal_data_exporter("event_registrations")
+@personal_data_exporter("event_registrations", covers=["registrations.user_id"])
 def _export(user):
     rows = db.session.execute(select(Registration, Event).join(Event, Registration.event_id == Event.id)
                               .where(Registration.user_id == user.id).order_by(Registration.id))
-    return [{"event_id": event.id, "event": event.title, "starts_at": isoformat(event.starts_at),
+    return [{"id": registration.id, "event_id": event.id, "event": event.title, "starts_at": isoformat(event.starts_at),
              "status": registration.status, "registered_at": isoformat(registration.created_at),
              "cancelled_at": isoformat(registration.cancelled_at), "note": registration.note}
             for registration, event in rows]

@@ -192,11 +192,11 @@ def digest_hour(config):
 
 # --- personal data ---------------------------------------------------------------------------------
 
-@personal_data_exporter("notifications")
+@personal_data_exporter("notifications", covers=["notifications.user_id"])
 def _export(user):
     rows = db.session.scalars(select(Notification).where(Notification.user_id == user.id)
                               .order_by(Notification.id))
-    return [{"created_at": n.created_at.isoformat(), "kind": n.kind, "message": n.message, "url": n.url,
+    return [{"id": n.id, "created_at": n.created_at.isoformat(), "kind": n.kind, "message": n.message, "url": n.url,
              "read_at": n.read_at.isoformat() if n.read_at else None,
              "waiting_for_digest": bool(n.digest_pending)} for n in rows]
 
