@@ -34,9 +34,12 @@ def plain_text(form, field):
             raise ValidationError(_l("Der Text enthält unzulässige Steuerzeichen."))
 
 
+MAX_PAGE = 100_000  # beyond any list; larger numbers would overflow the database's OFFSET
+
+
 def page_number():
     """The `page` request argument for paginated lists: 1 when missing or invalid."""
-    return request.args.get("page", 1, type=int) or 1
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
 
 
 def attach_error(form, error, prefix=""):

@@ -356,13 +356,17 @@ def decisions():
     return render_template("analysis/decisions.html", page=page)
 
 
+def _run_or_none(run_id):
+    """The run with this id; None for a missing id or one beyond the database's integers."""
+    return db.session.get(AnalysisRun, run_id) if run_id and 0 < run_id < 2 ** 31 else None
+
+
 @bp.get("/vergleich")
 @allow(STAFF)
 def compare():
     runs = db.session.scalars(select(AnalysisRun).where(AnalysisRun.status == RunStatus.DONE.value)
                               .order_by(AnalysisRun.id.desc()).limit(100)).all()
-    first = db.session.get(AnalysisRun, request.args.get("a", type=int) or 0)
-    second = db.session.get(AnalysisRun, request.args.get("b", type=int) or 0)
+    first, second = (_run_or_none(request.args.get(name, type=int)) for name in ("a", "b"))
     comparison = None
     if first is not None and second is not None and first.id != second.id and \
             first.status == second.status == RunStatus.DONE.value:

@@ -30,7 +30,12 @@ def _positive_int(name, default):
         raise ApiValidationError(_("Der Parameter „%(name)s“ muss eine ganze Zahl sein.", name=name), name)
     if value < 1:
         raise ApiValidationError(_("Der Parameter „%(name)s“ muss mindestens 1 sein.", name=name), name)
+    if value > MAX_INT:
+        raise ApiValidationError(_("Der Parameter „%(name)s“ ist zu groß.", name=name), name)
     return value
+
+
+MAX_INT = 100_000  # pages and ids beyond this would overflow the database's integers
 
 
 def paginate(query, serialise):

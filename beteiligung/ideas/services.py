@@ -86,7 +86,7 @@ def active_districts():
 def _lookup(model, value):
     """A sector or district by code or (case-insensitive) name; None if unknown."""
     value = (value or "").strip()
-    if not value:
+    if not value or "\x00" in value:  # PostgreSQL refuses NUL in text
         return None
     found = db.session.scalar(
         select(model).where((model.code == value.lower()) | (func.lower(model.name) == value.lower()))
@@ -315,6 +315,13 @@ def recent_duplicate_idea(author, title, text):
 
 
 def recent_duplicate_comment(idea, author, text):
+    """The comment `author` wrote on `idea` with the same text a moment ago (a double submit).
+
+    Locks the author's row first (PostgreSQL; SQLite ignores it) until the request commits:
+    of the same form sent twice at once, the second waits and then finds the first comment.
+    FOR NO KEY UPDATE, so that rows pointing at the author (a notification) are not blocked.
+    """
+    db.session.execute(select(User.id).where(User.id == author.id).with_for_update(key_share=True))
     return db.session.scalar(select(Comment).where(
         Comment.idea_id == idea.id, Comment.author_id == author.id, Comment.text == clean_text(text),
         Comment.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Comment.id.desc()).limit(1))
