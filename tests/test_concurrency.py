@@ -146,3 +146,64 @@ def test_supports_and_withdrawals_of_many_people_at_once(app, make_idea, bearer_
     results = run_together(app, jobs)
     assert [status for status, _body in results] == [200] * 10 + [201] * 10, results
     assert support_figures(app, idea_id) == (10, 10)
+
+
+# --- double submits of forms -------------------------------------------------------------
+
+def signed_in_job(app, user, action):
+    """A job for run_together: a client signed in as `user` that runs `action(client)`."""
+    from .conftest import login_as
+
+    def job(client):
+        login_as(client, user)
+        return action(client)
+
+    return job
+
+
+def test_the_same_comment_sent_6_times_at_once_is_stored_once(app, users, make_idea):
+    from beteiligung.ideas.models import Comment
+
+    from .conftest import post_form
+
+    idea_id = make_idea(author=users["member"])
+    send = signed_in_job(app, users["citizen"], lambda client: post_form(
+        client, f"/ideen/{idea_id}/kommentare", {"text": "Bitte auch an die Schulwege denken."}).status_code)
+    results = run_together(app, [send] * 6)
+    assert set(results) == {302}, results
+    with app.app_context():
+        texts = db.session.scalars(select(Comment.text).where(Comment.idea_id == idea_id)).all()
+        counter = db.session.scalar(select(Idea.comment_count).where(Idea.id == idea_id))
+    assert texts == ["Bitte auch an die Schulwege denken."]
+    assert counter == 1
+
+
+def test_two_people_commenting_on_each_others_ideas_at_once_never_deadlock(app, users, make_idea):
+    """Each comment notifies the other idea's author: the duplicate check's lock must not cross."""
+    from .conftest import post_form
+
+    first, second = users["citizen"], users["member"]
+    idea_of = {first.id: make_idea(author=first), second.id: make_idea(author=second)}
+    jobs = []
+    for round_number in range(10):
+        for writer, other in ((first, second), (second, first)):
+            jobs.append(signed_in_job(app, writer, lambda client, idea=idea_of[other.id], n=round_number, w=writer.id:
+                                      post_form(client, f"/ideen/{idea}/kommentare",
+                                                {"text": f"Runde {n} von {w}"}).status_code))
+    assert set(run_together(app, jobs)) == {302}
+    with app.app_context():
+        counts = db.session.execute(select(Idea.id, Idea.comment_count)).all()
+    assert sorted(count for _id, count in counts) == [10, 10]
+
+
+def test_the_same_idea_sent_4_times_at_once_is_stored_once(app, users, idea_setup):
+    from .conftest import post_form
+
+    form = {"title": "Trinkbrunnen am Holzmarkt", "text": "Im Sommer fehlt in der Innenstadt Trinkwasser.",
+            "sector": "mobilitaet", "district": idea_setup.districts[0]}
+    send = signed_in_job(app, users["citizen"], lambda client: post_form(client, "/ideen/neu", form).status_code)
+    results = run_together(app, [send] * 4)
+    assert set(results) == {302}, results
+    with app.app_context():
+        titles = db.session.scalars(select(Idea.title)).all()
+    assert titles == ["Trinkbrunnen am Holzmarkt"]

@@ -337,7 +337,10 @@ def test_login_never_redirects_to_a_foreign_target(client, make_user, target):
     assert response.status_code == 302 and response.headers["Location"] == "/"
     # Signed in already, the login page sends on to `next` at once: the same check.
     response = client.get("/anmelden", query_string={"next": target})
-    assert response.status_code == 302 and response.headers["Location"] == "/"
+    if "\x00" in target:  # a NUL byte in a query parameter is refused before any view runs
+        assert response.status_code == 400 and "Location" not in response.headers
+    else:
+        assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
 @pytest.mark.parametrize("target", ODD_BUT_LOCAL)

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import current_app, url_for
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..audit.services import record
@@ -307,8 +307,27 @@ def supported_ids(user, idea_ids):
 DUPLICATE_WINDOW = timedelta(minutes=5)
 
 
+def _one_at_a_time_per_author(author):
+    """Hold a lock on the author's account until the request commits, so that two requests of
+    one author that check for a duplicate and then write run one after the other.
+
+    PostgreSQL: the row lock FOR NO KEY UPDATE, which does not block rows that point at the
+    author (a notification to them inserted by someone else's comment takes FOR KEY SHARE;
+    with a plain FOR UPDATE, two people commenting on each other's ideas deadlocked).
+    SQLite has no row locks: a write that changes nothing starts the transaction and takes
+    the database's write lock, and the duplicate check after it reads what was committed.
+    """
+    if db.session.get_bind().dialect.name == "sqlite":
+        db.session.execute(text(f"UPDATE {User.__table__.name} SET id = id WHERE id = :id"), {"id": author.id})
+    else:
+        db.session.execute(select(User.id).where(User.id == author.id).with_for_update(key_share=True))
+
+
 def recent_duplicate_idea(author, title, text):
-    """The idea `author` submitted with the same title and text a moment ago (a double submit)."""
+    """The idea `author` submitted with the same title and text a moment ago (a double submit).
+
+    Of the same form sent twice at once, the second waits and then finds the first idea."""
+    _one_at_a_time_per_author(author)
     return db.session.scalar(select(Idea).where(
         Idea.author_id == author.id, Idea.title == clean_text(title), Idea.text == clean_text(text),
         Idea.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Idea.id.desc()).limit(1))
@@ -317,11 +336,9 @@ def recent_duplicate_idea(author, title, text):
 def recent_duplicate_comment(idea, author, text):
     """The comment `author` wrote on `idea` with the same text a moment ago (a double submit).
 
-    Locks the author's row first (PostgreSQL; SQLite ignores it) until the request commits:
-    of the same form sent twice at once, the second waits and then finds the first comment.
-    FOR NO KEY UPDATE, so that rows pointing at the author (a notification) are not blocked.
+    Of the same form sent twice at once, the second waits and then finds the first comment.
     """
-    db.session.execute(select(User.id).where(User.id == author.id).with_for_update(key_share=True))
+    _one_at_a_time_per_author(author)
     return db.session.scalar(select(Comment).where(
         Comment.idea_id == idea.id, Comment.author_id == author.id, Comment.text == clean_text(text),
         Comment.created_at >= utcnow() - DUPLICATE_WINDOW).order_by(Comment.id.desc()).limit(1))
