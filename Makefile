@@ -6,12 +6,13 @@ PIP    := $(BIN)/python -m pip --disable-pip-version-check
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test test-postgres bench migrate messages clean help
+.PHONY: run test test-postgres bench bench-load migrate messages clean help
 
 help:
 	@echo "make run    – installieren, Datenbank migrieren, Demo laden, http://$(HOST):$(PORT) starten"
 	@echo "make test   – Entwicklungsabhängigkeiten installieren und alle Tests ausführen"
 	@echo "make bench  – Messungen ausführen und Zahlen ausgeben"
+	@echo "make bench-load – Lasttest: gunicorn + PostgreSQL (127.0.0.1:5432), 20 Nutzer, 30 s, mit Prüfung der Unterstützungen und Kommentare"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +48,10 @@ test-postgres: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
+
+# Needs PostgreSQL on 127.0.0.1:5432; about two minutes. BENCH_LOAD_ARGS="--users 50 --duration 60".
+bench-load: $(VENV)/.installed
+	$(BIN)/python -m bench.load $(BENCH_LOAD_ARGS)
 
 migrate: $(VENV)/.installed
 	$(BIN)/flask --app beteiligung db upgrade

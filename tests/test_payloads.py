@@ -107,7 +107,7 @@ def _request(client, method, url, **kwargs):
 class Crawl:
     """Opens every GET route a role may see, and the site-internal pages linked from there."""
 
-    def __init__(self, app, users, objects, audiences):
+    def __init__(self, app, users, objects, audiences):  # noqa: F811
         self.app, self.users, self.objects, self.audiences = app, users, objects, audiences
 
     def start_urls(self, role):
@@ -206,7 +206,7 @@ def _submit(app, users, role, form, filler, offset, problems, outcomes):
     outcomes["refused after plain values"] += 1
 
 
-def _api_writes(app, users, objects, filler, select_values, problems, outcomes):
+def _api_writes(app, users, objects, filler, select_values, problems, outcomes):  # noqa: F811
     """POST/PUT/PATCH every JSON operation of the OpenAPI document with payloads in its strings."""
     from beteiligung.auth.models import User
     from beteiligung.auth.services import create_api_token
