@@ -315,6 +315,26 @@ def test_similar_ideas_while_writing(app, client, make_idea):
     assert "Ähnliche Ideen" not in page or "Solar auf Schulen" not in page
 
 
+def test_similar_ideas_say_pending_while_the_first_index_is_built(app, client, make_idea, monkeypatch):
+    """After a restart the index is built in the background; until then the form is told to ask again."""
+    from beteiligung.ideas import similar
+
+    make_idea(title="Radweg an der Saale ausbauen", text="Zwischen Burgau und Zwätzen fehlt ein Radweg.")
+    started = []
+    monkeypatch.setattr(similar, "_build_in_background", lambda *args: started.append(args))
+    monkeypatch.setitem(app.config, "SIMILAR_BUILD_IN_BACKGROUND", True)
+    similar.reset()
+    query = {"title": "Radwege Saale", "text": "Der Radweg an der Saale ist lückenhaft"}
+    try:
+        assert client.get("/ideen/aehnliche", query_string=query).get_json() == {"items": [], "pending": True}
+        assert len(started) == 1
+    finally:
+        similar.reset()
+    monkeypatch.setitem(app.config, "SIMILAR_BUILD_IN_BACKGROUND", False)
+    data = client.get("/ideen/aehnliche", query_string=query).get_json()
+    assert "pending" not in data and len(data["items"]) == 1
+
+
 def test_hidden_idea_is_only_for_author_and_staff(app, client, users, make_idea):
     from beteiligung.models import utcnow
 

@@ -18,7 +18,7 @@ from .forms import UNKNOWN_SECTOR, CommentForm, IdeaForm, ReportForm, SupportFor
 from .models import SOURCE_LABELS, STATUS_LABELS, TEXT_MAX, Comment, Idea, Phase
 from .queries import SORT_LABELS, build_query, parse_filters
 from .services import IdeaError
-from .similar import similar_ideas
+from .similar import first_build_running, similar_ideas
 from .transactions import retrying
 
 PER_PAGE = 20
@@ -200,6 +200,8 @@ def similar():
          "score": score}
         for idea, score in similar_ideas(title, text, limit=5, exclude=exclude)
     ]
+    if not items and first_build_running():
+        return jsonify({"items": [], "pending": True})  # after a restart: the form asks again
     return jsonify({"items": items})
 
 

@@ -82,6 +82,13 @@ def current_index():
     return index
 
 
+def first_build_running():
+    """Whether the index for this database is still being built for the first time (the
+    suggestions are empty until then, so the writing form asks again shortly)."""
+    with _lock:
+        return _cache["building"] and _cache["index"] is None
+
+
 def reset():
     with _lock:
         _cache.update(key=None, signature=None, built=0.0, index=None, building=False)

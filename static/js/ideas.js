@@ -47,6 +47,7 @@
     var url = form.getAttribute("data-similar-url");
     var exclude = form.getAttribute("data-similar-exclude");
     var last = "";
+    var retries = 0;
     var update = debounce(function () {
       var query = title.value + "\n" + text.value.slice(0, 1500);
       if (query === last || query.trim().length < 8) { return; }
@@ -55,7 +56,11 @@
       if (exclude) { params.set("exclude", exclude); }
       fetch(url + "?" + params.toString(), { headers: { "Accept": "application/json" }, credentials: "same-origin" })
         .then(function (response) { return response.ok ? response.json() : { items: [] }; })
-        .then(function (data) { renderSimilar(box, data.items || []); })
+        .then(function (data) {
+          renderSimilar(box, data.items || []);
+          // Right after a restart the index is still being built: ask again shortly.
+          if (data.pending && retries < 10) { retries += 1; last = ""; window.setTimeout(update, 1500); }
+        })
         .catch(function () { /* suggestions are optional */ });
     }, 400);
     title.addEventListener("input", update);
