@@ -23,7 +23,18 @@ log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _cache = {"key": None, "signature": None, "built": 0.0, "index": None, "building": False}
-_EMPTY = SimilarityIndex([])
+
+
+class _NotBuiltYet:
+    """Stands in for the index while the first one is built: no suggestions. (An empty
+    SimilarityIndex would load the language pipeline at import, 1.2 s per process start.)"""
+
+    @staticmethod
+    def query(_text, limit=5, exclude=()):
+        return []
+
+
+_EMPTY = _NotBuiltYet()
 
 
 def _signature():
