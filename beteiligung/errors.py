@@ -59,19 +59,23 @@ def handle_unexpected_error(error):
     return _render(500, error_messages()[500])
 
 
-def refuse_oversized_request():
-    """before_request: a body above MAX_CONTENT_LENGTH is refused with 413 before any view runs.
+def refuse_malformed_request():
+    """before_request: requests no browser sends are refused before any view runs.
 
-    Werkzeug refuses it only when the body is read; a view that never reads it (supporting an
-    idea through the API, say) would otherwise act on such a request.
+    - A body above MAX_CONTENT_LENGTH gets 413. Werkzeug refuses it only when the body is read;
+      a view that never reads it (supporting an idea through the API, say) would act on it.
+    - A NUL byte in a query parameter gets 400: never part of a real request, and PostgreSQL
+      refuses it in text, so every filter and search would need its own guard.
     """
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     if limit is not None and request.content_length is not None and request.content_length > limit:
         abort(413)
+    if any("\x00" in key or "\x00" in value for key, value in request.args.items(multi=True)):
+        abort(400)
 
 
 def register_error_handlers(app):
-    app.before_request(refuse_oversized_request)
+    app.before_request(refuse_malformed_request)
     app.register_error_handler(CSRFError, handle_csrf_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     if not app.testing:
